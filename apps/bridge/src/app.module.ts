@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { CallsModule } from '#calls';
+import { appConfig } from '#config';
+import { EventsModule } from '#events';
+import { HealthModule } from '#health';
+import { NotificationsModule } from '#notifications';
+import { StorageModule } from '#storage';
+import { ToolsModule } from '#tools';
+import { TranscriptsModule } from '#transcripts';
+import { WebhooksModule } from '#webhooks';
+
+/** The composition root: the feature modules, and nothing of its own. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
+    EventsModule,
+    StorageModule,
+    HealthModule,
+    CallsModule,
+    ToolsModule,
+    TranscriptsModule,
+    NotificationsModule,
+    WebhooksModule,
+  ],
+})
+export class AppModule {}

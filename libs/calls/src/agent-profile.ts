@@ -1,0 +1,13 @@
+import type { RealtimeFunctionTool } from 'openai/resources/realtime/realtime';
+
+/** Everything that decides how the agent answers one call. */
+export interface AgentProfile {
+  name: string;
+  model: string;
+  instructions: string;
+  voice: string;
+  welcomeMessage?: string;
+  transcription?: { model: string; language?: string };
+  turnDetection: 'semantic_vad' | 'server_vad';
+  tools: RealtimeFunctionTool[];
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { callControlConfig } from './calls.config.js';
+import { SidebandConnector } from './sideband/sideband-connector.js';
+import { SidebandSession } from './sideband/sideband-session.js';
+import type { ConfigType } from '#config';
+import { EventBus, type CallEndReason, type RealtimeClientEvent } from '#events';
+
+interface ActiveCall {
+  acceptedAt: Date;
+  session?: SidebandSession;
+  /** Cancels a handshake still in progress when the process stops. */
+  connecting: AbortController;
+}
+
+/**
+ * The registry of calls this process is attached to, and the owner of their sideband sessions: it opens each
+ * session after accept, publishes every server event on the bus, and releases everything when the socket closes.
+ */
+@Injectable()
+export class CallSessions implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(CallSessions.name);
+  private readonly calls = new Map<string, ActiveCall>();
+
+  constructor(
+    private readonly connector: SidebandConnector,
+    private readonly bus: EventBus,
+    @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
+  ) {}
+
+  get activeCount(): number {
+    return this.calls.size;
+  }
+
+  has(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  /** Attaches to an accepted call; resolves once the session is open or has definitively failed. */
+  async attach(callId: string, acceptedAt: Date, greeting?: string): Promise<void> {
+    const call: ActiveCall = { acceptedAt, connecting: new AbortController() };
+    this.calls.set(callId, call);
+    let socket;
+    try {
+      const result = await this.connector.connect(callId, call.connecting.signal);
+      socket = result.socket;
+      this.bus.emit('sideband.connected', { callId, attempts: result.attempts });
+    } catch (error) {
+      this.logger.error(`[${callId}] sideband never opened: ${(error as Error).message}`);
+      this.end(callId, 'handshake_failed');
+      return;
+    }
+    if (call.connecting.signal.aborted) {
+      socket.terminate();
+      this.end(callId, 'shutdown');
+      return;
+    }
+    call.session = new SidebandSession(callId, socket, {
+      pingIntervalMs: this.config.pingIntervalMs,
+      sessionCapMs: this.config.sessionCapMs,
+      logger: this.logger,
+      onEvent: (event) => this.bus.emit('realtime.event', { callId, event }),
+      onClose: (reason, closeCode) => this.end(callId, reason, closeCode),
+    });
+    this.logger.log(`[${callId}] sideband attached`);
+    if (greeting) {
+      call.session.send({ type: 'response.create', response: { instructions: `Greet the caller by saying: ${greeting}` } });
+    }
+  }
+
+  /** Sends a client event on a call's sideband; false when the call is not (or no longer) attached. */
+  send(callId: string, event: RealtimeClientEvent): boolean {
+    return this.calls.get(callId)?.session?.send(event) ?? false;
+  }
+
+  /** Closes every session cleanly when the process stops (after readiness has already failed). */
+  async beforeApplicationShutdown(): Promise<void> {
+    const active = [...this.calls.values()];
+    if (active.length > 0) this.logger.log(`closing ${active.length} active call session(s) for shutdown`);
+    await Promise.all(
+      active.map((call) => {
+        call.connecting.abort();
+        return call.session?.close('shutdown', 1001);
+      }),
+    );
+  }
+
+  private end(callId: string, reason: CallEndReason, closeCode?: number): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    this.calls.delete(callId);
+    this.logger.log(`[${callId}] call ended: ${reason}${closeCode ? ` (close ${closeCode})` : ''}`);
+    this.bus.emit('call.ended', { callId, reason, acceptedAt: call.acceptedAt, endedAt: new Date(), closeCode });
+  }
+}

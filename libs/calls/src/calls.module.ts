@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AgentProfiles } from './agent-profiles.service.js';
+import { CallSessions } from './call-sessions.service.js';
+import { agentConfig, callControlConfig, openaiConfig } from './calls.config.js';
+import { CallsService } from './calls.service.js';
+import { OpenAICallControl } from './openai-call-control.js';
+import { OPENAI_CLIENT, openaiClientProvider } from './openai.provider.js';
+import { SidebandConnector } from './sideband/sideband-connector.js';
+
+@Module({
+  imports: [
+    ConfigModule.forFeature(openaiConfig),
+    ConfigModule.forFeature(agentConfig),
+    ConfigModule.forFeature(callControlConfig),
+  ],
+  providers: [openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles],
+  exports: [OPENAI_CLIENT, CallsService, CallSessions, OpenAICallControl, AgentProfiles],
+})
+export class CallsModule {}

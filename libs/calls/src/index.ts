@@ -1,0 +1,12 @@
+export { CallsModule } from './calls.module.js';
+export { CallsService, type IncomingCallOutcome } from './calls.service.js';
+export { CallSessions } from './call-sessions.service.js';
+export { OpenAICallControl, type AcceptOutcome } from './openai-call-control.js';
+export { AgentProfiles } from './agent-profiles.service.js';
+export type { AgentProfile } from './agent-profile.js';
+export { buildAcceptPayload } from './accept-payload.js';
+export { CallControlError, CallControlErrorCode } from './calls.errors.js';
+export { OPENAI_CLIENT } from './openai.provider.js';
+export { openaiConfig, agentConfig, callControlConfig, DEFAULT_INSTRUCTIONS } from './calls.config.js';
+export { sidebandUrl, SidebandHandshakeError } from './sideband/sideband-connector.js';
+export { parseCallContext, headerValues, toE164, type SipHeader } from './sip/sip-headers.js';

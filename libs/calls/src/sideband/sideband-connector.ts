@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import WebSocket from 'ws';
+import { callControlConfig, openaiConfig } from '../calls.config.js';
+import type { ConfigType } from '#config';
+
+/** The sideband handshake failed for good. `status` is the HTTP status of the last attempt, when there was one. */
+export class SidebandHandshakeError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly attempts = 1,
+  ) {
+    super(message);
+    this.name = 'SidebandHandshakeError';
+  }
+}
+
+/** Statuses worth another attempt: the socket has been seen to 404 for a moment right after accept. */
+const RETRYABLE_STATUS = (status: number | undefined) =>
+  status === undefined || status === 404 || status === 408 || status === 429 || status >= 500;
+
+/** `https://host/v1` → `wss://host/v1/realtime?call_id=…` (and `http:` → `ws:` for a local emulator). */
+export function sidebandUrl(apiBaseUrl: string, callId: string): string {
+  const url = new URL(apiBaseUrl);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/realtime`;
+  url.search = '';
+  url.searchParams.set('call_id', callId);
+  return url.toString();
+}
+
+/** Opens a call's sideband socket with the API key, retrying transient handshake failures with short backoff. */
+@Injectable()
+export class SidebandConnector {
+  constructor(
+    @Inject(openaiConfig.KEY) private readonly openai: ConfigType<typeof openaiConfig>,
+    @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
+  ) {}
+
+  async connect(callId: string, signal?: AbortSignal): Promise<{ socket: WebSocket; attempts: number }> {
+    const url = sidebandUrl(this.openai.baseUrl, callId);
+    let lastError: SidebandHandshakeError | undefined;
+    for (let attempt = 1; attempt <= this.config.handshakeAttempts; attempt++) {
+      if (signal?.aborted) break;
+      try {
+        return { socket: await this.open(url), attempts: attempt };
+      } catch (error) {
+        lastError = error as SidebandHandshakeError;
+        if (!RETRYABLE_STATUS(lastError.status) || attempt === this.config.handshakeAttempts) break;
+        await sleep(this.config.handshakeBackoffMs * 2 ** (attempt - 1), undefined, { signal }).catch(() => {});
+      }
+    }
+    throw new SidebandHandshakeError(
+      lastError?.message ?? 'sideband handshake aborted',
+      lastError?.status,
+      this.config.handshakeAttempts,
+    );
+  }
+
+  private open(url: string): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, {
+        headers: { Authorization: `Bearer ${this.openai.apiKey}` },
+        handshakeTimeout: 5000,
+        perMessageDeflate: false,
+      });
+      let status: number | undefined;
+      const fail = (message: string) => {
+        socket.removeAllListeners('open');
+        reject(new SidebandHandshakeError(message, status));
+      };
+      socket.once('unexpected-response', (_req, res) => {
+        status = res.statusCode;
+        res.resume();
+        socket.terminate();
+      });
+      // After a failed handshake `ws` still reports an error and a close; both are expected here.
+      socket.on('error', (error) =>
+        fail(status ? `sideband handshake answered HTTP ${status}` : `sideband handshake failed: ${error.message}`),
+      );
+      socket.once('open', () => {
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('unexpected-response');
+        resolve(socket);
+      });
+    });
+  }
+}

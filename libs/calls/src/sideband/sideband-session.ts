@@ -1,0 +1,118 @@
+import type { Logger } from '@nestjs/common';
+import WebSocket from 'ws';
+import type { CallEndReason, RealtimeClientEvent, RealtimeServerEvent } from '#events';
+import { gaEventName, isAudioDeltaFrame } from './realtime-event-names.js';
+
+export interface SidebandSessionOptions {
+  pingIntervalMs: number;
+  sessionCapMs: number;
+  logger: Logger;
+  onEvent: (event: RealtimeServerEvent) => void;
+  onClose: (reason: CallEndReason, closeCode: number) => void;
+}
+
+/** How long a close handshake may take before the socket is cut. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * One call's sideband WebSocket, from open to close. It turns frames into typed events, stamps client events,
+ * keeps the socket honest with a ping/pong watchdog, and ends the session at the Realtime session cap. The close
+ * is the end of the call: there is no goodbye event.
+ */
+export class SidebandSession {
+  private endReason: CallEndReason | undefined;
+  private awaitingPong = false;
+  private sent = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly cap: NodeJS.Timeout;
+  readonly closed: Promise<void>;
+
+  constructor(
+    readonly callId: string,
+    private readonly socket: WebSocket,
+    private readonly options: SidebandSessionOptions,
+  ) {
+    this.watchdog = setInterval(() => this.checkAlive(), options.pingIntervalMs);
+    this.cap = setTimeout(() => this.close('session_cap'), options.sessionCapMs);
+    this.watchdog.unref();
+    this.cap.unref();
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    socket.on('pong', () => (this.awaitingPong = false));
+    socket.on('error', (error) => {
+      this.options.logger.warn(`[${callId}] sideband socket error: ${error.message}`);
+      this.endReason ??= 'error';
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code) => {
+        clearInterval(this.watchdog);
+        clearTimeout(this.cap);
+        this.options.onClose(this.endReason ?? 'remote_closed', code);
+        resolve();
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a client event; returns false when the socket is no longer open (the call is ending). */
+  send(event: RealtimeClientEvent): boolean {
+    if (!this.isOpen) return false;
+    const stamped = event.event_id ? event : { ...event, event_id: `evt_bridge_${this.callId}_${++this.sent}` };
+    this.socket.send(JSON.stringify(stamped));
+    return true;
+  }
+
+  /** Ends the session from our side; `closed` resolves once the socket is closed (or cut after a grace period). */
+  close(reason: CallEndReason, code = 1000): Promise<void> {
+    this.endReason ??= reason;
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(code);
+      setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    return this.closed;
+  }
+
+  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    this.awaitingPong = false;
+    if (isBinary) return;
+    const frame = data.toString();
+    if (isAudioDeltaFrame(frame)) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(frame);
+    } catch {
+      this.options.logger.warn(`[${this.callId}] sideband frame is not JSON (${frame.length} chars), ignored`);
+      return;
+    }
+    if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') {
+      this.options.logger.warn(`[${this.callId}] sideband frame without an event type, ignored`);
+      return;
+    }
+    const typed = event as RealtimeServerEvent;
+    typed.type = gaEventName(typed.type);
+    if (typed.type === 'error') this.logServerError(typed);
+    this.options.onEvent(typed);
+  }
+
+  private logServerError(event: RealtimeServerEvent): void {
+    const error = (event.error ?? {}) as Record<string, unknown>;
+    const field = (name: string) => (typeof error[name] === 'string' ? String(error[name]).slice(0, 300) : '-');
+    this.options.logger.warn(
+      `[${this.callId}] realtime error type=${field('type')} code=${field('code')} ` +
+        `event_id=${field('event_id')}: ${field('message')}`,
+    );
+  }
+
+  private checkAlive(): void {
+    if (this.awaitingPong) {
+      this.options.logger.warn(`[${this.callId}] sideband missed its keepalive pong, closing`);
+      this.endReason ??= 'error';
+      this.socket.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.socket.ping();
+  }
+}

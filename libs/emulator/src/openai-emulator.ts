@@ -1,0 +1,386 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ConversationScript, ServerEvent } from './conversation-script.js';
+import { signWebhook } from './webhook-signer.js';
+
+export interface EmulatorOptions {
+  /** The API key the emulator expects as `Authorization: Bearer …`. */
+  apiKey: string;
+  /** The secret it signs webhooks with. */
+  webhookSecret: string;
+  port?: number;
+  host?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  callId: string;
+  action: 'accept' | 'reject' | 'refer' | 'hangup' | string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  status: number;
+  /** performance.now() when the request arrived. */
+  receivedAt: number;
+}
+
+export interface HandshakeAttempt {
+  callId: string;
+  url: string;
+  authorization?: string;
+  status: 101 | 401 | 404;
+  at: number;
+}
+
+export interface FaultResponse {
+  status: number;
+  body?: unknown;
+  /** Answer after this long (to exceed the bridge's deadline). */
+  delayMs?: number;
+}
+
+export interface PlaceCallOptions {
+  callId?: string;
+  from?: string;
+  to?: string;
+  /** Extra SIP headers (Diversion, X-conferenceName, …). */
+  sipHeaders?: Array<{ name: string; value: string }>;
+  script?: ConversationScript;
+  webhookId?: string;
+}
+
+export interface WebhookDelivery {
+  status: number;
+  body: string;
+  webhookId: string;
+}
+
+type CallState = 'ringing' | 'accepted' | 'rejected' | 'ended';
+
+const OPENAI_ERROR = (status: number, code: string, message: string) => ({
+  status,
+  body: { error: { message, type: 'invalid_request_error', code, param: null } },
+});
+
+/** VAD tuning fields a SIP accept rejects with 400 "Unknown parameter". */
+const REJECTED_VAD_FIELDS = ['threshold', 'prefix_padding_ms', 'silence_duration_ms'];
+
+/** One emulated phone call: its state, what the bridge sent it, and its sideband socket. */
+export class EmulatedCall {
+  state: CallState = 'ringing';
+  acceptBody?: Record<string, unknown>;
+  readonly clientEvents: ServerEvent[] = [];
+  /** Queued answers for the next accept requests (faults); empty means 200. */
+  readonly acceptFaults: FaultResponse[] = [];
+  /** The next N sideband handshakes answer 404 (the socket is "not ready yet" right after accept). */
+  handshake404s = 0;
+  /** What a REFER does: `completes` closes the sideband like a finished transfer; `ignored` leaves it open. */
+  referBehaviour: 'completes' | 'ignored' = 'completes';
+  /** Stop answering pings, like a peer that vanished without closing the socket. */
+  unresponsive = false;
+  socket?: WebSocket;
+  scriptError?: Error;
+  readonly connected: Promise<void>;
+  /** Resolves when the sideband closes, with who closed it. */
+  readonly ended: Promise<{ code: number; by: 'caller' | 'bridge' | 'hangup' | 'refer' }>;
+  private resolveConnected!: () => void;
+  private resolveEnded!: (value: { code: number; by: 'caller' | 'bridge' | 'hangup' | 'refer' }) => void;
+  private closingBy?: 'caller' | 'hangup' | 'refer';
+  private waiters: Array<{ type: string; resolve: (e: ServerEvent) => void; from: number }> = [];
+
+  constructor(
+    readonly callId: string,
+    readonly sipHeaders: Array<{ name: string; value: string }>,
+    readonly script?: ConversationScript,
+  ) {
+    this.connected = new Promise((resolve) => (this.resolveConnected = resolve));
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  /** Sends a server event on the sideband now. */
+  send(event: ServerEvent): void {
+    this.socket?.send(JSON.stringify(event));
+  }
+
+  /** The caller hangs up: the sideband closes normally. */
+  hangUp(): void {
+    this.close('caller');
+  }
+
+  /** Waits for a client event of this type, counting events already received unless `onlyNew`. */
+  waitForClientEvent(type: string, timeoutMs = 5000, onlyNew = false): Promise<ServerEvent> {
+    const from = onlyNew ? this.clientEvents.length : 0;
+    const existing = this.clientEvents.slice(from).find((e) => e.type === type);
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${type} from the bridge within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ type, from, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  }
+
+  /** @internal */
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    socket.on('message', (data) => {
+      let event: ServerEvent;
+      try {
+        event = JSON.parse(data.toString());
+      } catch {
+        event = { type: '<invalid json>' };
+      }
+      this.clientEvents.push(event);
+      this.waiters = this.waiters.filter((w) => (w.type === event.type ? (w.resolve(event), false) : true));
+    });
+    socket.on('ping', (data) => {
+      if (!this.unresponsive) socket.pong(data);
+    });
+    socket.once('close', (code) => {
+      this.state = 'ended';
+      this.resolveEnded({ code, by: this.closingBy ?? 'bridge' });
+    });
+    this.resolveConnected();
+  }
+
+  /** @internal */
+  close(by: 'caller' | 'hangup' | 'refer'): void {
+    this.closingBy ??= by;
+    this.state = 'ended';
+    this.socket?.close(1000);
+  }
+
+  /** @internal Plays the script; an unmet expectation is recorded in `scriptError` and ends the play. */
+  async play(): Promise<void> {
+    for (const step of this.script?.steps ?? []) {
+      if (this.state === 'ended') return;
+      switch (step.kind) {
+        case 'send':
+          this.send(step.event);
+          break;
+        case 'raw':
+          this.socket?.send(step.frame);
+          break;
+        case 'pause':
+          await new Promise((r) => setTimeout(r, step.ms));
+          break;
+        case 'expect':
+          try {
+            await this.waitForClientEvent(step.type, step.timeoutMs, false);
+          } catch (error) {
+            this.scriptError = error as Error;
+            return;
+          }
+          break;
+        case 'hangup':
+          this.hangUp();
+          return;
+      }
+    }
+  }
+}
+
+/**
+ * A local stand-in for OpenAI's side of a SIP call: the call-control REST endpoints, the sideband WebSocket
+ * playing conversation scripts, and signed `realtime.call.incoming` webhooks. It records everything it receives.
+ */
+export class OpenAIEmulator {
+  readonly requests: RecordedRequest[] = [];
+  readonly handshakes: HandshakeAttempt[] = [];
+  readonly calls = new Map<string, EmulatedCall>();
+  private server?: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, autoPong: false });
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: EmulatorOptions) {}
+
+  get baseUrl(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('emulator not started');
+    return `http://${this.options.host ?? '127.0.0.1'}:${address.port}/v1`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handleHttp(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Socket, head));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Creates a call the bridge may accept, without sending the webhook (see `placeCall`). */
+  createCall(options: PlaceCallOptions = {}): EmulatedCall {
+    const callId = options.callId ?? `rtc_${randomBytes(16).toString('hex')}`;
+    const headers = [
+      { name: 'From', value: `"Caller" <sip:${options.from ?? '+14155550123'}@sip.example.com>;tag=${randomBytes(4).toString('hex')}` },
+      { name: 'To', value: `<sip:${options.to ?? '+18005551212'}@sip.example.com>` },
+      { name: 'Call-ID', value: `${randomBytes(8).toString('hex')}@carrier.example` },
+      ...(options.sipHeaders ?? []),
+    ];
+    const call = new EmulatedCall(callId, headers, options.script);
+    this.calls.set(callId, call);
+    return call;
+  }
+
+  /** The `realtime.call.incoming` event for a call, as OpenAI sends it. */
+  incomingEvent(call: EmulatedCall): Record<string, unknown> {
+    return {
+      object: 'event',
+      id: `evt_${randomBytes(12).toString('hex')}`,
+      type: 'realtime.call.incoming',
+      created_at: Math.floor(Date.now() / 1000),
+      data: { call_id: call.callId, sip_headers: call.sipHeaders },
+    };
+  }
+
+  /** Creates a call and delivers its signed webhook to the bridge. */
+  async placeCall(webhookUrl: string, options: PlaceCallOptions = {}): Promise<{ call: EmulatedCall; delivery: WebhookDelivery }> {
+    const call = this.createCall(options);
+    const delivery = await this.deliver(webhookUrl, JSON.stringify(this.incomingEvent(call)), { webhookId: options.webhookId });
+    return { call, delivery };
+  }
+
+  /** Headers for a signed delivery of `body`. */
+  signedHeaders(body: string, opts: { webhookId?: string; timestamp?: number | string; secret?: string } = {}): Record<string, string> {
+    const webhookId = opts.webhookId ?? `wh_${randomBytes(12).toString('hex')}`;
+    const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+    return {
+      'content-type': 'application/json',
+      'user-agent': 'OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)',
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(opts.secret ?? this.options.webhookSecret, webhookId, timestamp, body),
+    };
+  }
+
+  /** POSTs a webhook body, signed unless `headers` replaces the signed set. */
+  async deliver(
+    url: string,
+    body: string,
+    opts: { webhookId?: string; timestamp?: number | string; secret?: string; headers?: Record<string, string> } = {},
+  ): Promise<WebhookDelivery> {
+    const headers = opts.headers ?? this.signedHeaders(body, opts);
+    const response = await fetch(url, { method: 'POST', headers, body });
+    return { status: response.status, body: await response.text(), webhookId: headers['webhook-id'] ?? '' };
+  }
+
+  /** Requests recorded for a call (optionally one action). */
+  requestsFor(callId: string, action?: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.callId === callId && (action === undefined || r.action === action));
+  }
+
+  private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.now();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const match = /^\/v1\/realtime\/calls\/([^/]+)\/(accept|reject|refer|hangup)$/.exec(url.pathname);
+    const callId = match ? decodeURIComponent(match[1]) : '';
+    const action = match?.[2] ?? url.pathname;
+
+    let answer: FaultResponse;
+    if (req.method !== 'POST' || !match) answer = OPENAI_ERROR(404, 'not_found', `No route ${req.method} ${url.pathname}`);
+    else if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) answer = OPENAI_ERROR(401, 'invalid_api_key', 'Incorrect API key provided.');
+    else answer = this.callControl(callId, action, body);
+
+    this.requests.push({ method: req.method ?? '', path: url.pathname, callId, action, headers: req.headers, body, status: answer.status, receivedAt });
+    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+    if (res.destroyed) return;
+    // Like OpenAI: call control answers 200 with an empty body.
+    const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      ...(payload ? { 'content-type': 'application/json' } : {}),
+      'content-length': Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  }
+
+  private callControl(callId: string, action: string, body: unknown): FaultResponse {
+    const call = this.calls.get(callId);
+    if (!call || call.state === 'ended' || call.state === 'rejected') {
+      return OPENAI_ERROR(404, 'call_id_not_found', `Call ${callId} not found.`);
+    }
+    switch (action) {
+      case 'accept': {
+        const fault = call.acceptFaults.shift();
+        if (fault) return fault;
+        const problem = acceptProblem(body);
+        if (problem) return OPENAI_ERROR(400, 'invalid_request_error', problem);
+        call.state = 'accepted';
+        call.acceptBody = body as Record<string, unknown>;
+        return { status: 200 };
+      }
+      case 'reject':
+        call.state = 'rejected';
+        return { status: 200 };
+      case 'hangup':
+        setTimeout(() => call.close('hangup'), 20);
+        return { status: 200 };
+      case 'refer': {
+        const target = (body as { target_uri?: unknown } | undefined)?.target_uri;
+        if (typeof target !== 'string' || !/^(tel|sip|sips):/.test(target)) {
+          return OPENAI_ERROR(400, 'invalid_request_error', 'target_uri must be a tel: or sip: URI.');
+        }
+        if (call.referBehaviour === 'completes') setTimeout(() => call.close('refer'), 50);
+        return { status: 200 };
+      }
+      default:
+        return OPENAI_ERROR(404, 'not_found', 'Unknown action.');
+    }
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const callId = url.searchParams.get('call_id') ?? '';
+    const call = this.calls.get(callId);
+    const refuse = (status: 401 | 404) => {
+      this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status, at: performance.now() });
+      const message = status === 401 ? 'invalid_api_key' : 'call_id_not_found';
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"${message}"}}`);
+    };
+    if (url.pathname !== '/v1/realtime') return refuse(404);
+    if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return refuse(401);
+    if (!call || call.state !== 'accepted') return refuse(404);
+    if (call.handshake404s > 0) {
+      call.handshake404s--;
+      return refuse(404);
+    }
+    this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status: 101, at: performance.now() });
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      call.attach(ws);
+      call.send({
+        type: 'session.created',
+        event_id: `event_${randomBytes(6).toString('hex')}`,
+        session: { type: 'realtime', object: 'realtime.session', id: `sess_${randomBytes(6).toString('hex')}`, ...(call.acceptBody ?? {}) },
+      });
+      void call.play();
+    });
+  }
+}
+
+/** What the real accept endpoint refuses (as far as is known): a wrong type and the VAD fields SIP rejects. */
+function acceptProblem(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return 'The body must be a JSON object.';
+  const accept = body as { type?: unknown; audio?: { input?: { turn_detection?: Record<string, unknown> } } };
+  if (accept.type !== 'realtime') return "Missing required parameter: 'type'.";
+  const vad = accept.audio?.input?.turn_detection ?? {};
+  const unknown = REJECTED_VAD_FIELDS.find((field) => field in vad);
+  return unknown ? `Unknown parameter: 'audio.input.turn_detection.${unknown}'.` : undefined;
+}

@@ -1,0 +1,56 @@
+import type { CallContext } from './call-context.js';
+import type { RealtimeServerEvent } from './realtime-event.js';
+
+/** Why a call's sideband session ended. */
+export type CallEndReason =
+  | 'remote_closed' // OpenAI closed the socket: caller hung up, /hangup, transfer completed
+  | 'error' // the socket failed or the keepalive watchdog gave up on it
+  | 'session_cap' // the 60-minute Realtime session cap
+  | 'shutdown' // this process is stopping
+  | 'handshake_failed'; // the sideband never opened (the call is gone or the accept silently failed)
+
+export interface CallAcceptedEvent {
+  callId: string;
+  context: CallContext;
+  acceptedAt: Date;
+}
+
+export interface CallRejectedEvent {
+  callId: string;
+  context: CallContext;
+  /** `caller_gone`: accept answered 404, the caller hung up before we answered. */
+  reason: 'caller_gone';
+}
+
+export interface SidebandConnectedEvent {
+  callId: string;
+  attempts: number;
+}
+
+export interface RealtimeEventReceived {
+  callId: string;
+  event: RealtimeServerEvent;
+}
+
+export interface CallEndedEvent {
+  callId: string;
+  reason: CallEndReason;
+  acceptedAt: Date;
+  endedAt: Date;
+  /** WebSocket close code when the socket closed (1000 normal, 1006 abnormal …). */
+  closeCode?: number;
+}
+
+/**
+ * Every fact published on the in-process bus, by name. The bus is not durable: a reaction that must survive a
+ * crash writes to storage first.
+ */
+export interface BridgeEvents {
+  'call.accepted': CallAcceptedEvent;
+  'call.rejected': CallRejectedEvent;
+  'sideband.connected': SidebandConnectedEvent;
+  'realtime.event': RealtimeEventReceived;
+  'call.ended': CallEndedEvent;
+}
+
+export type BridgeEventName = keyof BridgeEvents;

@@ -1,0 +1,14 @@
+export { EventsModule } from './events.module.js';
+export { EventBus, OnBridgeEvent } from './event-bus.js';
+export type {
+  BridgeEvents,
+  BridgeEventName,
+  CallEndReason,
+  CallAcceptedEvent,
+  CallRejectedEvent,
+  CallEndedEvent,
+  SidebandConnectedEvent,
+  RealtimeEventReceived,
+} from './bridge-events.js';
+export type { CallContext } from './call-context.js';
+export type { RealtimeServerEvent, RealtimeClientEvent } from './realtime-event.js';

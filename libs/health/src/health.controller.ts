@@ -1,0 +1,49 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Lifecycle } from './lifecycle.service.js';
+import { IdempotencyStore } from '#storage';
+
+const STORAGE_TIMEOUT_MS = 1000;
+
+/** Kubernetes probes. Liveness is the process alone; readiness is "send me calls". */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly lifecycle: Lifecycle,
+    private readonly store: IdempotencyStore,
+  ) {}
+
+  /** Never touches OpenAI, Discord or a database: a dependency outage must not get healthy pods restarted. */
+  @Get()
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      // The process only runs with a valid configuration: it refuses to start otherwise.
+      () => this.indicators.check('config').up(),
+      () => {
+        const lifecycle = this.indicators.check('lifecycle');
+        return this.lifecycle.draining ? lifecycle.down({ message: 'shutting down' }) : lifecycle.up();
+      },
+      async () => {
+        const storage = this.indicators.check('storage');
+        try {
+          await Promise.race([
+            this.store.ping(),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), STORAGE_TIMEOUT_MS).unref()),
+          ]);
+          return storage.up();
+        } catch (error) {
+          return storage.down({ message: (error as Error).message });
+        }
+      },
+    ]);
+  }
+}

@@ -1,0 +1,2 @@
+export { ToolsModule } from './tools.module.js';
+export { ToolRegistry } from './tool-registry.js';

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { IncomingCallHandler } from './incoming-call.handler.js';
+import { OpenAIWebhookController } from './openai-webhook.controller.js';
+import { WebhookIntake } from './webhook-intake.service.js';
+import { WebhookVerifier } from './webhook-verifier.js';
+import { webhooksConfig } from './webhooks.config.js';
+import { CallsModule } from '#calls';
+import { ToolsModule } from '#tools';
+
+@Module({
+  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, ToolsModule],
+  controllers: [OpenAIWebhookController],
+  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler],
+})
+export class WebhooksModule {}

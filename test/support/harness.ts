@@ -1,0 +1,95 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { startBridge } from '#bridge';
+import { OpenAIEmulator, newWebhookSecret } from '#emulator';
+import { EventBus, type BridgeEventName, type BridgeEvents } from '#events';
+
+export const TEST_API_KEY = 'sk-test-e2e-0123456789abcdef';
+
+const ALL_EVENTS: BridgeEventName[] = ['call.accepted', 'call.rejected', 'sideband.connected', 'realtime.event', 'call.ended'];
+
+/** Everything the bridge published on its bus, with a way to await the next matching fact. */
+export class BusRecorder {
+  readonly events: Array<{ name: BridgeEventName; payload: unknown }> = [];
+  private waiters: Array<{ name: BridgeEventName; match: (p: never) => boolean; resolve: (p: never) => void }> = [];
+
+  constructor(bus: EventBus) {
+    for (const name of ALL_EVENTS) {
+      bus.on(name, (payload) => {
+        this.events.push({ name, payload });
+        this.waiters = this.waiters.filter((w) =>
+          w.name === name && w.match(payload as never) ? (w.resolve(payload as never), false) : true,
+        );
+      });
+    }
+  }
+
+  of<K extends BridgeEventName>(name: K, match: (p: BridgeEvents[K]) => boolean = () => true): BridgeEvents[K][] {
+    return this.events.filter((e) => e.name === name && match(e.payload as BridgeEvents[K])).map((e) => e.payload as BridgeEvents[K]);
+  }
+
+  waitFor<K extends BridgeEventName>(name: K, match: (p: BridgeEvents[K]) => boolean = () => true, timeoutMs = 5000): Promise<BridgeEvents[K]> {
+    const seen = this.of(name, match)[0];
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${name} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        name,
+        match: match as (p: never) => boolean,
+        resolve: ((p: BridgeEvents[K]) => (clearTimeout(timer), resolve(p))) as (p: never) => void,
+      });
+    });
+  }
+}
+
+/** Runs `fn` with these variables set in process.env (and only these of the bridge's own), then restores it. */
+export async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  for (const key of Object.keys(process.env)) if (/^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|PORT$|HOST$|LOG_)/.test(key)) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+export interface Harness {
+  emulator: OpenAIEmulator;
+  app: NestExpressApplication;
+  bus: BusRecorder;
+  baseUrl: string;
+  webhookUrl: string;
+  webhookSecret: string;
+  close(): Promise<void>;
+}
+
+/** The real bridge on a real port, pointed at a fresh OpenAI emulator. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const webhookSecret = env.OPENAI_WEBHOOK_SECRET?.split(',')[0] ?? newWebhookSecret();
+  const emulator = await new OpenAIEmulator({ apiKey: TEST_API_KEY, webhookSecret }).start();
+  const app = await withEnv(
+    {
+      OPENAI_API_KEY: TEST_API_KEY,
+      OPENAI_WEBHOOK_SECRET: webhookSecret,
+      OPENAI_BASE_URL: emulator.baseUrl,
+      HOST: '127.0.0.1',
+      SIDEBAND_HANDSHAKE_BACKOFF_MS: '20',
+      ...env,
+    },
+    () => startBridge({ logger: false, port: 0 }),
+  );
+  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    emulator,
+    app,
+    bus: new BusRecorder(app.get(EventBus)),
+    baseUrl,
+    webhookUrl: `${baseUrl}/openai/webhook`,
+    webhookSecret,
+    async close() {
+      await app.close();
+      await emulator.stop();
+    },
+  };
+}
