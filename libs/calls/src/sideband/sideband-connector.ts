@@ -30,7 +30,10 @@ export function sidebandUrl(apiBaseUrl: string, callId: string): string {
   return url.toString();
 }
 
-/** Opens a call's sideband socket with the API key, retrying transient handshake failures with short backoff. */
+/**
+ * Opens a call's sideband socket with the API key, retrying transient handshake failures with short backoff.
+ * The socket is handed over paused: the caller resumes it once it listens.
+ */
 @Injectable()
 export class SidebandConnector {
   constructor(
@@ -80,6 +83,9 @@ export class SidebandConnector {
         fail(status ? `sideband handshake answered HTTP ${status}` : `sideband handshake failed: ${error.message}`),
       );
       socket.once('open', () => {
+        // Frames that arrived with the handshake (session.created, the first events) would be emitted before
+        // the session attaches its listener: hold them until it has.
+        socket.pause();
         socket.removeAllListeners('error');
         socket.removeAllListeners('unexpected-response');
         resolve(socket);

@@ -50,6 +50,8 @@ export class SidebandSession {
         resolve();
       }),
     );
+    // The connector paused the socket on open so that no frame is emitted before these listeners exist.
+    socket.resume();
   }
 
   get isOpen(): boolean {

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OpenAIEmulator, newWebhookSecret } from '#emulator';
+import { TEST_API_KEY } from './support/harness.js';
+import { BUILT_MAIN, runBuiltBridge } from './support/process.js';
+
+/** These run the built service as a separate process (`npm test` builds first). */
+const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
+
+describeBuilt('the built service as a process', () => {
+  const secret = newWebhookSecret();
+  let emulator: OpenAIEmulator;
+  beforeAll(async () => {
+    emulator = await new OpenAIEmulator({ apiKey: TEST_API_KEY, webhookSecret: secret }).start();
+  });
+  afterAll(async () => emulator.stop());
+
+  it('refuses to start on bad configuration, naming every bad variable and no secret value', async () => {
+    const bridge = runBuiltBridge({ PORT: 'eighty', OPENAI_WEBHOOK_SECRET: 'whsec_not*base64*hunter2', ACCEPT_TIMEOUT_MS: '10' });
+    const { code } = await bridge.exited;
+    expect(code).toBe(1);
+    const output = bridge.output();
+    expect(output).toContain('Invalid configuration');
+    for (const variable of ['OPENAI_API_KEY', 'OPENAI_WEBHOOK_SECRET', 'PORT', 'ACCEPT_TIMEOUT_MS']) {
+      expect(output).toContain(`${variable}:`);
+    }
+    expect(output).toContain('OPENAI_API_KEY: must be set');
+    expect(output).not.toContain('hunter2');
+  });
+
+  it('on SIGTERM fails readiness first, then closes active call sessions cleanly, then exits', async () => {
+    const bridge = runBuiltBridge({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      OPENAI_API_KEY: TEST_API_KEY,
+      OPENAI_WEBHOOK_SECRET: secret,
+      OPENAI_BASE_URL: emulator.baseUrl,
+    });
+    const [, url] = await bridge.waitForOutput(/listening on (http:\/\/\S+)/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+
+    const { call, delivery } = await emulator.placeCall(`${url}/openai/webhook`);
+    expect(delivery.status).toBe(200);
+    await call.connected;
+
+    bridge.child.kill('SIGTERM');
+    const closed = await call.ended;
+    expect(closed).toEqual({ code: 1001, by: 'bridge' });
+    const exit = await bridge.exited;
+    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+
+    const output = bridge.output();
+    const readinessFailed = output.indexOf('readiness now fails');
+    const sessionsClosed = output.indexOf('closing 1 active call session');
+    expect(readinessFailed).toBeGreaterThan(-1);
+    expect(sessionsClosed).toBeGreaterThan(readinessFailed);
+    expect(output).toMatch(new RegExp(`\\[${call.callId}\\] call ended: shutdown`));
+    expect(output).not.toContain(TEST_API_KEY);
+  });
+});
