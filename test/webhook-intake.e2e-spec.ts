@@ -179,7 +179,9 @@ describe("openai-node's published signature test vector", () => {
     h = await startHarness({ OPENAI_WEBHOOK_SECRET: VECTOR.secret });
   });
   afterAll(async () => h.close());
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   const send = () =>
     fetch(h.webhookUrl, {

@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { Type } from 'class-transformer';
 import {
   IsIn,
@@ -15,6 +15,8 @@ import {
 } from 'class-validator';
 import { defineConfig } from '#config';
 
+const MAX_INSTRUCTIONS_FILE_BYTES = 400 * 1024;
+
 function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -24,12 +26,13 @@ function IsReadableFile(options?: ValidationOptions): PropertyDecorator {
           if (typeof value !== 'string') return false;
           try {
             accessSync(value, constants.R_OK);
-            return true;
+            const stat = statSync(value);
+            return stat.isFile() && stat.size > 0 && stat.size <= MAX_INSTRUCTIONS_FILE_BYTES;
           } catch {
             return false;
           }
         },
-        defaultMessage: () => 'must be the path of a readable file',
+        defaultMessage: () => 'must be the path of a readable, non-empty file of at most 400 KB',
       },
     },
     options,

@@ -1,5 +1,5 @@
 /** Beta event names still sent by some sessions, mapped onto their GA names so listeners handle one name. */
-const BETA_TO_GA: Readonly<Record<string, string>> = {
+const BETA_TO_GA: ReadonlyMap<string, string> = new Map(Object.entries({
   'conversation.item.created': 'conversation.item.added',
   'response.audio_transcript.delta': 'response.output_audio_transcript.delta',
   'response.audio_transcript.done': 'response.output_audio_transcript.done',
@@ -7,10 +7,10 @@ const BETA_TO_GA: Readonly<Record<string, string>> = {
   'response.text.done': 'response.output_text.done',
   'response.audio.delta': 'response.output_audio.delta',
   'response.audio.done': 'response.output_audio.done',
-};
+}));
 
 export function gaEventName(type: string): string {
-  return BETA_TO_GA[type] ?? type;
+  return BETA_TO_GA.get(type) ?? type;
 }
 
 /** Audio payloads (if a SIP sideband sends them at all) are the bulk of the bytes: never parsed, never logged. */
