@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_MAIN, runBuiltBridge } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge } from './support/process.js';
 
 /** These run the built service as a separate process (`npm test` builds first). */
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
@@ -57,5 +57,18 @@ describeBuilt('the built service as a process', () => {
     expect(sessionsClosed).toBeGreaterThan(readinessFailed);
     expect(output).toMatch(new RegExp(`\\[${call.callId}\\] call ended: shutdown`));
     expect(output).not.toContain(TEST_API_KEY);
+  });
+
+  it('runs the demo: a scripted call end to end against the emulator, exiting 0', async () => {
+    const demo = runBuilt(BUILT_DEMO, {});
+    const { code } = await demo.exited;
+    const output = demo.output();
+    expect(code).toBe(0);
+    expect(output).toMatch(/accepted rtc_/);
+    expect(output).toContain('sideband connected');
+    expect(output).toContain("Caller: Hi, I'd like to check on my order.");
+    expect(output).toContain('Agent:  Goodbye, and have a great day!');
+    expect(output).toContain('ended reason=remote_closed');
+    expect(output).toContain('Demo finished.');
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BUILT_MAIN = fileURLToPath(new URL('../../dist/apps/bridge/src/main.js', import.meta.url));
+export const BUILT_DEMO = fileURLToPath(new URL('../../dist/apps/demo/src/main.js', import.meta.url));
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -17,7 +18,11 @@ export interface RunningProcess {
 
 /** Runs the built service as production does (`node dist/…/main.js`), in an empty directory (no .env). */
 export function runBuiltBridge(env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, [BUILT_MAIN], {
+  return runBuilt(BUILT_MAIN, env);
+}
+
+export function runBuilt(entry: string, env: Record<string, string>): RunningProcess {
+  const child = spawn(process.execPath, [entry], {
     cwd: mkdtempSync(join(tmpdir(), 'bridge-')),
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
