@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { startBridge } from '#bridge';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { EventBus, type BridgeEventName, type BridgeEvents } from '#events';
+import { withEnv } from '#testing';
 
 export const TEST_API_KEY = 'sk-test-e2e-0123456789abcdef';
 
@@ -38,19 +39,6 @@ export class BusRecorder {
         resolve: ((p: BridgeEvents[K]) => (clearTimeout(timer), resolve(p))) as (p: never) => void,
       });
     });
-  }
-}
-
-/** Runs `fn` with these variables set in process.env (and only these of the bridge's own), then restores it. */
-export async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  for (const key of Object.keys(process.env)) if (/^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|PORT$|HOST$|LOG_)/.test(key)) delete process.env[key];
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
   }
 }
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigValidationError } from '#config';
 import { agentConfig, callControlConfig, DEFAULT_INSTRUCTIONS, openaiConfig } from './calls.config.js';
+import { EnvironmentSandbox, configErrorOf } from '#testing';
 
 const VARIABLES = [
   'OPENAI_API_KEY',
@@ -22,22 +22,7 @@ const VARIABLES = [
   'SIDEBAND_PING_INTERVAL_MS',
   'SIDEBAND_SESSION_CAP_MS',
 ];
-const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
-
-function setEnv(values: Record<string, string>): void {
-  for (const name of VARIABLES) delete process.env[name];
-  Object.assign(process.env, values);
-}
-
-function validationError(run: () => unknown): ConfigValidationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return error as ConfigValidationError;
-  }
-  throw new Error('expected a ConfigValidationError, nothing was thrown');
-}
+const env = new EnvironmentSandbox(VARIABLES);
 
 let dir: string;
 
@@ -49,37 +34,32 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(() => {
-  for (const name of VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
-});
+afterEach(() => env.restore());
 
 describe('openaiConfig', () => {
   it('defaults the base URL to the public API', () => {
-    setEnv({ OPENAI_API_KEY: 'sk-test' });
+    env.set({ OPENAI_API_KEY: 'sk-test' });
     expect(openaiConfig()).toEqual({ apiKey: 'sk-test', baseUrl: 'https://api.openai.com/v1' });
   });
 
   it('removes trailing slashes from OPENAI_BASE_URL', () => {
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://localhost:4010/v1//' });
+    env.set({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://localhost:4010/v1//' });
     expect(openaiConfig().baseUrl).toBe('http://localhost:4010/v1');
 
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:4010/' });
+    env.set({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:4010/' });
     expect(openaiConfig().baseUrl).toBe('http://127.0.0.1:4010');
   });
 
   it('requires OPENAI_API_KEY', () => {
-    setEnv({});
-    expect(validationError(() => openaiConfig()).problems).toEqual([
+    env.set({});
+    expect(configErrorOf(() => openaiConfig()).problems).toEqual([
       { variable: 'OPENAI_API_KEY', problems: ['must be set'] },
     ]);
   });
 
   it('rejects a base URL that is not http(s) without echoing it', () => {
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'ftp://files.example.com/secret-path' });
-    const error = validationError(() => openaiConfig());
+    env.set({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'ftp://files.example.com/secret-path' });
+    const error = configErrorOf(() => openaiConfig());
     expect(error.problems.map((p) => p.variable)).toEqual(['OPENAI_BASE_URL']);
     expect(error.message).not.toContain('secret-path');
   });
@@ -87,7 +67,7 @@ describe('openaiConfig', () => {
 
 describe('agentConfig', () => {
   it('builds the default agent when nothing is set', () => {
-    setEnv({});
+    env.set({});
     expect(agentConfig()).toEqual({
       model: 'gpt-realtime',
       voice: 'marin',
@@ -101,20 +81,20 @@ describe('agentConfig', () => {
   it('reads the instructions from a readable AGENT_INSTRUCTIONS_FILE, trimmed', () => {
     const file = join(dir, 'instructions.txt');
     writeFileSync(file, '\n  You are the front desk of Acme Plumbing.\n\n');
-    setEnv({ AGENT_INSTRUCTIONS_FILE: file });
+    env.set({ AGENT_INSTRUCTIONS_FILE: file });
     expect(agentConfig().instructions).toBe('You are the front desk of Acme Plumbing.');
   });
 
   it('prefers AGENT_INSTRUCTIONS over AGENT_INSTRUCTIONS_FILE', () => {
     const file = join(dir, 'ignored.txt');
     writeFileSync(file, 'from the file');
-    setEnv({ AGENT_INSTRUCTIONS: 'inline', AGENT_INSTRUCTIONS_FILE: file });
+    env.set({ AGENT_INSTRUCTIONS: 'inline', AGENT_INSTRUCTIONS_FILE: file });
     expect(agentConfig().instructions).toBe('inline');
   });
 
   it('reports an AGENT_INSTRUCTIONS_FILE that does not exist as a validation error naming the variable', () => {
-    setEnv({ AGENT_INSTRUCTIONS_FILE: join(dir, 'does-not-exist.txt') });
-    const error = validationError(() => agentConfig());
+    env.set({ AGENT_INSTRUCTIONS_FILE: join(dir, 'does-not-exist.txt') });
+    const error = configErrorOf(() => agentConfig());
     expect(error.problems).toEqual([
       { variable: 'AGENT_INSTRUCTIONS_FILE', problems: ['must be the path of a readable, non-empty file of at most 400 KB'] },
     ]);
@@ -125,39 +105,39 @@ describe('agentConfig', () => {
     ['an empty file', () => (writeFileSync(join(dir, 'empty.txt'), ''), join(dir, 'empty.txt'))],
     ['a file over 400 KB', () => (writeFileSync(join(dir, 'huge.txt'), 'x'.repeat(401 * 1024)), join(dir, 'huge.txt'))],
   ])('reports %s as AGENT_INSTRUCTIONS_FILE as a validation error naming the variable', (_name, path) => {
-    setEnv({ AGENT_INSTRUCTIONS_FILE: path() });
-    const error = validationError(() => agentConfig());
+    env.set({ AGENT_INSTRUCTIONS_FILE: path() });
+    const error = configErrorOf(() => agentConfig());
     expect(error.problems.map((p) => p.variable)).toEqual(['AGENT_INSTRUCTIONS_FILE']);
   });
 
   it('turns caller transcription off with INPUT_TRANSCRIPTION_MODEL=none', () => {
-    setEnv({ INPUT_TRANSCRIPTION_MODEL: 'none', INPUT_TRANSCRIPTION_LANGUAGE: 'en' });
+    env.set({ INPUT_TRANSCRIPTION_MODEL: 'none', INPUT_TRANSCRIPTION_LANGUAGE: 'en' });
     expect(agentConfig().transcription).toBeUndefined();
   });
 
   it('passes the transcription model and language through', () => {
-    setEnv({ INPUT_TRANSCRIPTION_MODEL: 'whisper-1', INPUT_TRANSCRIPTION_LANGUAGE: 'pt-BR' });
+    env.set({ INPUT_TRANSCRIPTION_MODEL: 'whisper-1', INPUT_TRANSCRIPTION_LANGUAGE: 'pt-BR' });
     expect(agentConfig().transcription).toEqual({ model: 'whisper-1', language: 'pt-BR' });
   });
 
   it('accepts server_vad and rejects an unknown TURN_DETECTION', () => {
-    setEnv({ TURN_DETECTION: 'server_vad' });
+    env.set({ TURN_DETECTION: 'server_vad' });
     expect(agentConfig().turnDetection).toBe('server_vad');
 
-    setEnv({ TURN_DETECTION: 'bogus' });
-    const error = validationError(() => agentConfig());
+    env.set({ TURN_DETECTION: 'bogus' });
+    const error = configErrorOf(() => agentConfig());
     expect(error.problems.map((p) => p.variable)).toEqual(['TURN_DETECTION']);
     expect(error.message).not.toContain('bogus');
   });
 
   it('names every bad agent variable at once', () => {
-    setEnv({
+    env.set({
       OPENAI_VOICE: 'Marin Voice!',
       INPUT_TRANSCRIPTION_LANGUAGE: 'english',
       TURN_DETECTION: 'bogus',
       AGENT_INSTRUCTIONS_FILE: join(dir, 'missing.txt'),
     });
-    const error = validationError(() => agentConfig());
+    const error = configErrorOf(() => agentConfig());
     expect(error.problems.map((p) => p.variable).sort()).toEqual([
       'AGENT_INSTRUCTIONS_FILE',
       'INPUT_TRANSCRIPTION_LANGUAGE',
@@ -169,7 +149,7 @@ describe('agentConfig', () => {
 
 describe('callControlConfig', () => {
   it('defaults to a 4 s accept budget, 5 handshake attempts, 20 s pings and a 60 min cap', () => {
-    setEnv({});
+    env.set({});
     expect(callControlConfig()).toEqual({
       acceptTimeoutMs: 4000,
       handshakeAttempts: 5,
@@ -180,11 +160,11 @@ describe('callControlConfig', () => {
   });
 
   it('converts numbers and rejects out-of-range or non-integer values', () => {
-    setEnv({ ACCEPT_TIMEOUT_MS: '2500', SIDEBAND_PING_INTERVAL_MS: '1000' });
+    env.set({ ACCEPT_TIMEOUT_MS: '2500', SIDEBAND_PING_INTERVAL_MS: '1000' });
     expect(callControlConfig()).toMatchObject({ acceptTimeoutMs: 2500, pingIntervalMs: 1000 });
 
-    setEnv({ ACCEPT_TIMEOUT_MS: '100', SIDEBAND_HANDSHAKE_ATTEMPTS: 'three', SIDEBAND_SESSION_CAP_MS: '1.5' });
-    const error = validationError(() => callControlConfig());
+    env.set({ ACCEPT_TIMEOUT_MS: '100', SIDEBAND_HANDSHAKE_ATTEMPTS: 'three', SIDEBAND_SESSION_CAP_MS: '1.5' });
+    const error = configErrorOf(() => callControlConfig());
     expect(error.problems.map((p) => p.variable).sort()).toEqual([
       'ACCEPT_TIMEOUT_MS',
       'SIDEBAND_HANDSHAKE_ATTEMPTS',

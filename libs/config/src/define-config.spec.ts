@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 import { assertValidEnvironment, ConfigValidationError, defineConfig } from './define-config.js';
+import { EnvironmentSandbox, configErrorOf } from '#testing';
 
 // Variable names are prefixed so that nothing in the real environment can collide with them.
 class TestEnv {
@@ -30,29 +31,9 @@ const testConfig = defineConfig('testns', TestEnv, (env) => ({
 }));
 
 const VARIABLES = ['DCTEST_API_KEY', 'DCTEST_RETRIES', 'DCTEST_GREETING', 'DCTEST_MODE'] as const;
-const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+const env = new EnvironmentSandbox(VARIABLES);
 
-function setEnv(values: Partial<Record<(typeof VARIABLES)[number], string>>): void {
-  for (const name of VARIABLES) delete process.env[name];
-  Object.assign(process.env, values);
-}
-
-function validationError(run: () => unknown): ConfigValidationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    return error as ConfigValidationError;
-  }
-  throw new Error('expected a ConfigValidationError, nothing was thrown');
-}
-
-afterEach(() => {
-  for (const name of VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
-});
+afterEach(() => env.restore());
 
 describe('assertValidEnvironment', () => {
   it('accepts an environment where every required variable is set and the rest default', () => {
@@ -60,13 +41,13 @@ describe('assertValidEnvironment', () => {
   });
 
   it('reports a missing required variable as "must be set"', () => {
-    const error = validationError(() => assertValidEnvironment({}));
+    const error = configErrorOf(() => assertValidEnvironment({}));
     expect(error.problems).toEqual([{ variable: 'DCTEST_API_KEY', problems: ['must be set'] }]);
     expect(error.message).toContain('DCTEST_API_KEY: must be set');
   });
 
   it('names every bad variable in one error, one "NAME: problem" line each', () => {
-    const error = validationError(() =>
+    const error = configErrorOf(() =>
       assertValidEnvironment({ DCTEST_RETRIES: 'many', DCTEST_MODE: 'turbo', DCTEST_GREETING: 'hi' }),
     );
     expect(error.problems.map((p) => p.variable).sort()).toEqual(['DCTEST_API_KEY', 'DCTEST_MODE', 'DCTEST_RETRIES']);
@@ -78,7 +59,7 @@ describe('assertValidEnvironment', () => {
   });
 
   it('describes the problem without repeating the variable name as a prefix', () => {
-    const error = validationError(() => assertValidEnvironment({ DCTEST_API_KEY: 'sk-abc', DCTEST_RETRIES: '0' }));
+    const error = configErrorOf(() => assertValidEnvironment({ DCTEST_API_KEY: 'sk-abc', DCTEST_RETRIES: '0' }));
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0].variable).toBe('DCTEST_RETRIES');
     expect(error.problems[0].problems.length).toBeGreaterThan(0);
@@ -87,7 +68,7 @@ describe('assertValidEnvironment', () => {
 
   it('never puts an invalid value in the message', () => {
     const secret = 'SuperSecretValue-9f8e7d6c5b4a';
-    const error = validationError(() =>
+    const error = configErrorOf(() =>
       assertValidEnvironment({ DCTEST_API_KEY: secret, DCTEST_MODE: `${secret}-mode`, DCTEST_RETRIES: `${secret}7` }),
     );
     expect(error.problems.map((p) => p.variable).sort()).toEqual(['DCTEST_API_KEY', 'DCTEST_MODE', 'DCTEST_RETRIES']);
@@ -99,7 +80,7 @@ describe('assertValidEnvironment', () => {
     expect(() =>
       assertValidEnvironment({ DCTEST_API_KEY: 'sk-abc', DCTEST_RETRIES: '', DCTEST_MODE: '   ', DCTEST_GREETING: '\t' }),
     ).not.toThrow();
-    const error = validationError(() => assertValidEnvironment({ DCTEST_API_KEY: '  \t ' }));
+    const error = configErrorOf(() => assertValidEnvironment({ DCTEST_API_KEY: '  \t ' }));
     expect(error.problems).toEqual([{ variable: 'DCTEST_API_KEY', problems: ['must be set'] }]);
   });
 
@@ -119,18 +100,18 @@ describe('defineConfig', () => {
   });
 
   it('builds the typed object from process.env, with numbers converted and defaults applied', () => {
-    setEnv({ DCTEST_API_KEY: ' sk-abc ', DCTEST_RETRIES: '7', DCTEST_MODE: '' });
+    env.set({ DCTEST_API_KEY: ' sk-abc ', DCTEST_RETRIES: '7', DCTEST_MODE: '' });
     expect(testConfig()).toEqual({ apiKey: 'sk-abc', retries: 7, greeting: 'hello', mode: 'fast' });
   });
 
   it('uses the declared defaults when the variables are absent', () => {
-    setEnv({ DCTEST_API_KEY: 'sk-abc', DCTEST_GREETING: 'welcome' });
+    env.set({ DCTEST_API_KEY: 'sk-abc', DCTEST_GREETING: 'welcome' });
     expect(testConfig()).toEqual({ apiKey: 'sk-abc', retries: 3, greeting: 'welcome', mode: 'fast' });
   });
 
   it('throws ConfigValidationError naming the bad variables when process.env is invalid', () => {
-    setEnv({ DCTEST_RETRIES: '2.5', DCTEST_MODE: 'slow' });
-    const error = validationError(() => testConfig());
+    env.set({ DCTEST_RETRIES: '2.5', DCTEST_MODE: 'slow' });
+    const error = configErrorOf(() => testConfig());
     expect(error.problems.map((p) => p.variable).sort()).toEqual(['DCTEST_API_KEY', 'DCTEST_RETRIES']);
     expect(error.name).toBe('ConfigValidationError');
   });

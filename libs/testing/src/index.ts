@@ -1,0 +1,1 @@
+export { EnvironmentSandbox, withEnv, configErrorOf } from './environment.js';
