@@ -67,7 +67,9 @@ describeBuilt('the built service as a process', () => {
     expect(output).toMatch(/accepted rtc_/);
     expect(output).toContain('sideband connected');
     expect(output).toContain("Caller: Hi, I'd like to check on my order.");
-    expect(output).toContain('Agent:  Goodbye, and have a great day!');
+    expect(output).toContain('Agent: Goodbye, and have a great day!');
+    expect(output).toMatch(/Caller: It is four two one seven\.[\s\S]*Agent: Thanks\. Order 4217/); // the late transcription, in its place
+    expect(output).toContain('The stored record');
     expect(output).toContain('ended reason=remote_closed');
     expect(output).toContain('Demo finished.');
   });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { startBridge } from '#bridge';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
@@ -6,7 +9,15 @@ import { withEnv } from '#testing';
 
 export const TEST_API_KEY = 'sk-test-e2e-0123456789abcdef';
 
-const ALL_EVENTS: BridgeEventName[] = ['call.accepted', 'call.rejected', 'sideband.connected', 'realtime.event', 'call.ended'];
+const ALL_EVENTS: BridgeEventName[] = [
+  'call.accepted',
+  'call.rejected',
+  'sideband.connected',
+  'realtime.event',
+  'call.ended',
+  'transcript.line',
+  'call.transcript.completed',
+];
 
 /** Everything the bridge published on its bus, with a way to await the next matching fact. */
 export class BusRecorder {
@@ -63,6 +74,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       OPENAI_BASE_URL: emulator.baseUrl,
       HOST: '127.0.0.1',
       SIDEBAND_HANDSHAKE_BACKOFF_MS: '20',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'bridge-e2e-')),
       ...env,
     },
     () => startBridge({ logger: false, port: 0 }),

@@ -5,7 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import { startBridge } from '#bridge';
 import { OpenAIEmulator, demoConversation, newWebhookSecret } from '#emulator';
+import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import { EventBus, type RealtimeServerEvent } from '#events';
+import { CallRecordWriter, formatLine } from '#transcripts';
 
 const DEMO_KEY = 'sk-demo-local-emulator';
 const secret = newWebhookSecret();
@@ -24,6 +27,9 @@ Object.assign(process.env, {
   OPENAI_BASE_URL: emulator.baseUrl,
   HOST: '127.0.0.1',
   WELCOME_MESSAGE: process.env.WELCOME_MESSAGE ?? 'Thanks for calling Acme, how can I help?',
+  DATA_DIR: process.env.DATA_DIR ?? 'data',
+  ADMIN_API_TOKEN: randomBytes(18).toString('base64url'),
+  TRANSCRIPT_PLACEHOLDER_MS: '1500',
 });
 const app = await startBridge({ logger: ['error'], port: 0 });
 const bridgeUrl = await app.getUrl();
@@ -31,7 +37,7 @@ const bus = app.get(EventBus);
 
 console.log(bold('SIP → OpenAI Realtime bridge: demo call against the local OpenAI emulator'));
 say(`bridge listening on ${bridgeUrl}, emulator (OpenAI stand-in) on ${emulator.baseUrl}`);
-say(dim('sideband events are shown as they arrive: a late caller transcription shows up after the reply'));
+say(dim('transcript lines appear in conversation order, each as soon as it and everything before it are final'));
 
 const timeout = setTimeout(() => {
   console.error('The demo call did not finish within 30 s.');
@@ -43,6 +49,7 @@ const ended = new Promise<void>((resolve) => {
     say(`${green('accepted')} ${callId}  from ${context.callerNumber ?? context.fromUri ?? 'unknown'} to ${context.dialledNumber ?? '?'}`),
   );
   bus.on('sideband.connected', ({ attempts }) => say(`${green('sideband')} connected (attempt ${attempts})`));
+  bus.on('transcript.line', (line) => say(bold(formatLine(line))));
   bus.on('realtime.event', ({ event }) => {
     const line = describe(event);
     if (line) say(line);
@@ -57,6 +64,15 @@ say(`${cyan('webhook')} OpenAI → POST /openai/webhook (realtime.call.incoming,
 const { call, delivery } = await emulator.placeCall(`${bridgeUrl}/openai/webhook`, { script: demoConversation() });
 say(`${cyan('webhook')} answered ${delivery.status}`);
 await ended;
+
+await app.get(CallRecordWriter).flush();
+const stored = await fetch(`${bridgeUrl}/calls/${call.callId}/transcript`, {
+  headers: { authorization: `Bearer ${process.env.ADMIN_API_TOKEN}`, accept: 'text/plain' },
+}).then((r) => r.text());
+console.log();
+console.log(bold(`The stored record (GET /calls/${call.callId}/transcript)`));
+console.log(stored.trimEnd().replace(/^/gm, '  '));
+console.log(dim(`  stored in ${resolvePath(process.env.DATA_DIR!, 'bridge.sqlite')} (set DATABASE_URL for PostgreSQL)`));
 
 const [accept] = emulator.requestsFor(call.callId, 'accept');
 const body = accept?.body as { model?: string; audio?: { output?: { voice?: string } } } | undefined;
@@ -74,21 +90,15 @@ process.exit(0);
 function describe(event: RealtimeServerEvent): string | undefined {
   switch (event.type) {
     case 'session.created':
-      return `${dim('event')} session.created`;
-    case 'conversation.item.input_audio_transcription.completed':
-      return `${bold('Caller:')} ${String(event.transcript)}`;
-    case 'conversation.item.input_audio_transcription.failed':
-      return `${bold('Caller:')} [inaudible]`;
-    case 'response.output_audio_transcript.done':
-      return `${bold('Agent: ')} ${String(event.transcript)}`;
+      return dim('event session.created');
     case 'input_audio_buffer.dtmf_event_received':
-      return `${dim('event')} caller pressed ${String(event.event)}`;
+      return dim(`event caller pressed ${String(event.event)}`);
     case 'response.done': {
       const status = (event.response as { status?: string } | undefined)?.status;
-      return status === 'cancelled' ? `${dim('event')} agent interrupted by the caller` : undefined;
+      return status === 'cancelled' ? dim('event agent interrupted by the caller') : undefined;
     }
     case 'error':
-      return `${dim('event')} error (recoverable): ${String((event.error as { message?: string })?.message)}`;
+      return dim(`event error (recoverable): ${String((event.error as { message?: string })?.message)}`);
     default:
       return undefined;
   }

@@ -46,7 +46,13 @@ export class CallsService {
 
     const acceptedAt = new Date();
     this.logger.log(`[${callId}] accepted with profile ${profile.name}`);
-    this.bus.emit('call.accepted', { callId, context, acceptedAt });
+    this.bus.emit('call.accepted', {
+      callId,
+      context,
+      acceptedAt,
+      profile: profile.name,
+      callerTranscription: profile.transcription !== undefined,
+    });
     void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage);
     return 'accepted';
   }

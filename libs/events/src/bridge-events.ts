@@ -13,6 +13,10 @@ export interface CallAcceptedEvent {
   callId: string;
   context: CallContext;
   acceptedAt: Date;
+  /** The agent profile that answered. */
+  profile: string;
+  /** Whether caller speech is transcribed (without it there are no caller lines). */
+  callerTranscription: boolean;
 }
 
 export interface CallRejectedEvent {
@@ -41,6 +45,27 @@ export interface CallEndedEvent {
   closeCode?: number;
 }
 
+/** One finished turn, released in conversation order (`seq` from 0) once it and everything before it are final. */
+export interface TranscriptLine {
+  callId: string;
+  seq: number;
+  speaker: 'caller' | 'agent';
+  text: string;
+  /** The Realtime conversation item the line came from. */
+  itemId: string;
+  /** The agent was cut off by the caller. */
+  interrupted: boolean;
+  /** Stand-in text: the caller's transcription failed or never completed. */
+  placeholder: boolean;
+  /** When the line became final. */
+  at: Date;
+}
+
+export interface CallTranscriptCompletedEvent {
+  callId: string;
+  lines: TranscriptLine[];
+}
+
 /**
  * Every fact published on the in-process bus, by name. The bus is not durable: a reaction that must survive a
  * crash writes to storage first.
@@ -51,6 +76,8 @@ export interface BridgeEvents {
   'sideband.connected': SidebandConnectedEvent;
   'realtime.event': RealtimeEventReceived;
   'call.ended': CallEndedEvent;
+  'transcript.line': TranscriptLine;
+  'call.transcript.completed': CallTranscriptCompletedEvent;
 }
 
 export type BridgeEventName = keyof BridgeEvents;

@@ -9,6 +9,8 @@ export type {
   CallEndedEvent,
   SidebandConnectedEvent,
   RealtimeEventReceived,
+  TranscriptLine,
+  CallTranscriptCompletedEvent,
 } from './bridge-events.js';
 export type { CallContext } from './call-context.js';
 export type { RealtimeServerEvent, RealtimeClientEvent } from './realtime-event.js';

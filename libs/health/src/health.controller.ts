@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Lifecycle } from './lifecycle.service.js';
-import { IdempotencyStore } from '#storage';
+import { IdempotencyStore, StorageHealth } from '#storage';
 
 const STORAGE_TIMEOUT_MS = 1000;
 
@@ -13,6 +13,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly lifecycle: Lifecycle,
     private readonly store: IdempotencyStore,
+    private readonly storageHealth: StorageHealth,
   ) {}
 
   /** Never touches OpenAI, Discord or a database: a dependency outage must not get healthy pods restarted. */
@@ -39,6 +40,12 @@ export class HealthController {
             this.store.ping(),
             new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), STORAGE_TIMEOUT_MS).unref()),
           ]);
+          // Reachable is not enough: writes that keep failing (a full disk, a read-only replica) mean records are
+          // waiting in memory, and a load balancer should prefer another replica.
+          const failure = this.storageHealth.lastError;
+          if (this.storageHealth.failing && failure) {
+            return storage.down({ message: `writes failing since ${failure.at.toISOString()}: ${failure.message}` });
+          }
           return storage.up();
         } catch (error) {
           return storage.down({ message: (error as Error).message });

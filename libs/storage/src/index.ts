@@ -1,5 +1,9 @@
 export { StorageModule } from './storage.module.js';
+export { KYSELY } from './storage.tokens.js';
+export { storageConfig, type StorageConfig } from './storage.config.js';
+export { StorageHealth, type StorageFailure } from './storage-health.js';
 export { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from './idempotency.store.js';
+export { MemoryIdempotencyStore } from './memory-idempotency.store.js';
 export {
   CallRecordsRepository,
   type CallRecord,
@@ -10,3 +14,8 @@ export {
   type CallQuery,
   type CallPage,
 } from './call-records.repository.js';
+export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
+export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
+export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage } from './sql/database.js';
+export { migrateToLatest } from './sql/migrations.js';
+export type { StorageDb, StorageDialect, StorageSchema } from './sql/schema.js';

@@ -1,11 +1,62 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import type { ConfigType } from '#config';
+import { CallRecordsRepository } from './call-records.repository.js';
 import { IdempotencyStore } from './idempotency.store.js';
-import { MemoryIdempotencyStore } from './memory-idempotency.store.js';
+import { RetentionPurger } from './retention-purger.js';
+import { openStorage } from './sql/database.js';
+import type { StorageDb } from './sql/schema.js';
+import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
+import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
+import { StorageHealth, errorMessage } from './storage-health.js';
+import { storageConfig } from './storage.config.js';
+import { KYSELY } from './storage.tokens.js';
 
-/** The storage port. Adapters are chosen here; features only ever inject the abstract classes. */
+const logger = new Logger('Storage');
+
+/**
+ * Closes the database last. StorageModule is global, and Nest shuts global modules down after every feature
+ * module, so writers that flush in their own `onApplicationShutdown` (call records) have finished by then.
+ */
+@Injectable()
+class StorageShutdown implements OnApplicationShutdown {
+  constructor(
+    @Inject(KYSELY) private readonly db: StorageDb,
+    private readonly purger: RetentionPurger,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.purger.idle();
+    await this.db.destroy();
+  }
+}
+
+/**
+ * The storage port and its SQL adapters: PostgreSQL when DATABASE_URL is set, else SQLite in DATA_DIR. The schema
+ * is migrated before anything can inject the database. Features only ever inject the abstract classes.
+ */
 @Global()
 @Module({
-  providers: [{ provide: IdempotencyStore, useClass: MemoryIdempotencyStore }],
-  exports: [IdempotencyStore],
+  imports: [ConfigModule.forFeature(storageConfig)],
+  providers: [
+    {
+      provide: KYSELY,
+      inject: [storageConfig.KEY],
+      useFactory: async (config: ConfigType<typeof storageConfig>): Promise<StorageDb> => {
+        const { db, description } = await openStorage(config, (error) =>
+          logger.warn(`an idle database connection failed (it is replaced): ${errorMessage(error)}`),
+        );
+        logger.log(`call records in ${description}, schema up to date`);
+        return db;
+      },
+    },
+    StorageHealth,
+    SqlIdempotencyStore,
+    { provide: IdempotencyStore, useExisting: SqlIdempotencyStore },
+    { provide: CallRecordsRepository, useClass: SqlCallRecordsRepository },
+    RetentionPurger,
+    StorageShutdown,
+  ],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, StorageHealth],
 })
 export class StorageModule {}

@@ -38,7 +38,8 @@ export async function withEnv<T>(env: Record<string, string | undefined>, fn: ()
   }
 }
 
-const SERVICE_VARIABLE = /^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|DATA_DIR$|DATABASE_URL$|PORT$|HOST$|LOG_)/;
+const SERVICE_VARIABLE =
+  /^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|TRANSCRIPT_|STORAGE_|ADMIN_|DATA_DIR$|DATABASE_URL$|PORT$|HOST$|LOG_)/;
 
 /** The ConfigValidationError `run` throws; fails loudly when it throws nothing or something else. */
 export function configErrorOf(run: () => unknown): ConfigValidationError {

@@ -1,0 +1,135 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { CallRecordsRepository } from './call-records.repository.js';
+import { RetentionPurger } from './retention-purger.js';
+import { migrateToLatest } from './sql/migrations.js';
+import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
+import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
+import { StorageHealth } from './storage-health.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/storage/databases.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+const NOW = new Date(Date.UTC(2026, 5, 1));
+
+let database: TestDatabase;
+let records: SqlCallRecordsRepository;
+let claims: SqlIdempotencyStore;
+const purgers: RetentionPurger[] = [];
+
+function purger(config: { retentionDays?: number; purgeIntervalMs?: number }, repo: CallRecordsRepository = records) {
+  const created = new RetentionPurger(
+    { databaseUrl: undefined, dataDir: database.dataDir!, retentionDays: undefined, purgeIntervalMs: 3_600_000, ...config },
+    repo,
+    claims,
+  );
+  purgers.push(created);
+  return created;
+}
+
+async function seed() {
+  const call = (callId: string, endedDaysAgo?: number) => ({
+    callId,
+    profile: null,
+    callerNumber: null,
+    dialledNumber: null,
+    forwardedFrom: null,
+    fromUri: null,
+    sipCallId: null,
+    twilioCallSid: null,
+    conferenceName: null,
+    metadata: null,
+    acceptedAt: new Date(NOW.getTime() - 100 * DAY),
+    ...(endedDaysAgo === undefined ? {} : { status: 'ended' as const, endedAt: new Date(NOW.getTime() - endedDaysAgo * DAY), endReason: 'remote_closed' }),
+  });
+  await records.createCall(call('rtc_40_days', 40));
+  await records.createCall(call('rtc_31_days', 31));
+  await records.createCall(call('rtc_29_days', 29));
+  await records.createCall(call('rtc_active'));
+  await records.appendLines([{ callId: 'rtc_40_days', seq: 0, speaker: 'caller', text: 'hi', itemId: null, interrupted: false, placeholder: false, at: NOW }]);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('sqlite');
+  await migrateToLatest(database.db, 'sqlite');
+  records = new SqlCallRecordsRepository(database.db, new StorageHealth());
+  claims = new SqlIdempotencyStore(database.db);
+});
+
+afterAll(() => database.drop());
+
+beforeEach(async () => {
+  jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => {});
+  await database.db.deleteFrom('calls').execute();
+  await database.db.deleteFrom('transcript_lines').execute();
+  await database.db.deleteFrom('idempotency_claims').execute();
+  await seed();
+});
+
+afterEach(() => {
+  for (const p of purgers.splice(0)) p.onModuleDestroy();
+  jest.restoreAllMocks();
+});
+
+const remaining = async () => (await records.listCalls({ limit: 100 })).calls.map((c) => c.callId).sort();
+
+describe('RetentionPurger', () => {
+  it('deletes calls that ended more than the retention ago, with their transcripts, and logs the count', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => {});
+    expect(await purger({ retentionDays: 30 }).runOnce(NOW)).toEqual({ calls: 2, claims: 0 });
+    expect(await remaining()).toEqual(['rtc_29_days', 'rtc_active']);
+    expect(await records.transcript('rtc_40_days')).toEqual([]);
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 2 call\(s\) ended before 2026-05-02T00:00:00.000Z/));
+  });
+
+  it('keeps every call when no retention is set, and still drops expired idempotency claims', async () => {
+    await claims.claim('expired', 1);
+    await claims.claim('live', 60_000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await purger({}).runOnce()).toEqual({ claims: 1 });
+    expect(await remaining()).toEqual(['rtc_29_days', 'rtc_31_days', 'rtc_40_days', 'rtc_active']);
+    expect(await claims.claim('live', 60_000)).toBe(false);
+  });
+
+  it('never throws: a failing purge is logged (without secrets) and reported as undefined', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    const broken = {
+      purgeEndedBefore: () => Promise.reject(new Error('connect failed for postgres://u:hunter2@db/x')),
+    } as unknown as CallRecordsRepository;
+    await expect(purger({ retentionDays: 1 }, broken).runOnce(NOW)).resolves.toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toContain('storage purge failed');
+    expect(String(warn.mock.calls[0][0])).not.toContain('hunter2');
+  });
+
+  it('does not overlap itself', async () => {
+    let finish!: () => void;
+    const slow = {
+      purgeEndedBefore: () => new Promise<number>((r) => (finish = () => r(0))),
+    } as unknown as CallRecordsRepository;
+    const p = purger({ retentionDays: 1 }, slow);
+    const first = p.runOnce(NOW);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await p.runOnce(NOW)).toBeUndefined();
+    let idle = false;
+    const waiting = p.idle().then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(idle).toBe(false);
+    finish();
+    await expect(first).resolves.toEqual({ calls: 0, claims: 0 });
+    await waiting;
+  });
+
+  it('runs by itself shortly after start and then every interval, until the module is destroyed', async () => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => {});
+    const purge = jest.spyOn(records, 'purgeEndedBefore');
+    const p = purger({ retentionDays: 30, purgeIntervalMs: 1000 });
+    p.onApplicationBootstrap();
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(purge).toHaveBeenCalledTimes(2);
+    expect(await remaining()).not.toContain('rtc_40_days');
+    expect(await remaining()).toContain('rtc_active');
+    p.onModuleDestroy();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(purge).toHaveBeenCalledTimes(2);
+  });
+});

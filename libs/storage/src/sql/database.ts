@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import type { StorageDb, StorageDialect } from './schema.js';
+
+export const SQLITE_FILE_NAME = 'bridge.sqlite';
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const PG_INT8 = 20;
+
+export interface OpenedStorage {
+  db: StorageDb;
+  dialect: StorageDialect;
+  /** Where the data lives, safe to log: the SQLite path, or just "PostgreSQL" (never the URL: it holds a password). */
+  description: string;
+}
+
+/** The embedded database: one file, WAL so readers never wait for the writer, a busy timeout for other processes. */
+export function createSqliteDatabase(file: string): StorageDb {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new Database(file);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // Durable at every checkpoint and crash-safe in WAL mode; only the last transactions can be lost on power loss.
+    database.pragma('synchronous = NORMAL');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  return new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+}
+
+/** Keeps BIGINT (epoch milliseconds, counts, ids) as JavaScript numbers, as SQLite returns them. */
+const INT8_AS_NUMBER: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8 ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * A pooled PostgreSQL database. `onIdleError` receives errors of idle pooled connections (a server restart, a
+ * network cut): without a listener they would crash the process; the pool replaces the connection by itself.
+ */
+export function createPostgresDatabase(config: pg.PoolConfig, onIdleError: (error: Error) => void = () => {}): StorageDb {
+  const pool = new pg.Pool({
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    ...config,
+    types: INT8_AS_NUMBER,
+  });
+  pool.on('error', onIdleError);
+  return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Opens the database the configuration names (PostgreSQL when `databaseUrl` is set, else `<dataDir>/bridge.sqlite`)
+ * and brings its schema up to date.
+ */
+export async function openStorage(
+  config: { databaseUrl?: string; dataDir: string },
+  onIdleError?: (error: Error) => void,
+): Promise<OpenedStorage> {
+  const opened: OpenedStorage = config.databaseUrl
+    ? {
+        db: createPostgresDatabase({ connectionString: config.databaseUrl }, onIdleError),
+        dialect: 'postgres',
+        description: 'PostgreSQL (DATABASE_URL)',
+      }
+    : (() => {
+        const file = join(config.dataDir, SQLITE_FILE_NAME);
+        return { db: createSqliteDatabase(file), dialect: 'sqlite' as const, description: `SQLite ${file}` };
+      })();
+  try {
+    await migrateToLatest(opened.db, opened.dialect);
+  } catch (error) {
+    await opened.db.destroy().catch(() => {});
+    throw error;
+  }
+  return opened;
+}

@@ -1,0 +1,123 @@
+import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import type { StorageDialect } from './schema.js';
+
+/**
+ * The one migration set of both dialects. Append new migrations with a larger, zero-padded name; never edit one
+ * that has shipped. Only the few types that differ (an auto-increment key) depend on the dialect.
+ */
+export function storageMigrations(dialect: StorageDialect): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('calls')
+          .ifNotExists()
+          .addColumn('call_id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('profile', 'text')
+          .addColumn('caller_number', 'text')
+          .addColumn('dialled_number', 'text')
+          .addColumn('forwarded_from', 'text')
+          .addColumn('from_uri', 'text')
+          .addColumn('sip_call_id', 'text')
+          .addColumn('twilio_call_sid', 'text')
+          .addColumn('conference_name', 'text')
+          .addColumn('accepted_at', 'bigint', (c) => c.notNull())
+          .addColumn('ended_at', 'bigint')
+          .addColumn('end_reason', 'text')
+          .addColumn('metadata', 'text')
+          .execute();
+        // listCalls: newest first, keyset on (accepted_at, call_id), alone or behind an equality filter.
+        await index(db, 'calls_accepted_idx', 'calls', ['accepted_at desc', 'call_id desc']);
+        await index(db, 'calls_caller_idx', 'calls', ['caller_number', 'accepted_at desc', 'call_id desc']);
+        await index(db, 'calls_dialled_idx', 'calls', ['dialled_number', 'accepted_at desc', 'call_id desc']);
+        await index(db, 'calls_forwarded_idx', 'calls', ['forwarded_from', 'accepted_at desc', 'call_id desc']);
+        await index(db, 'calls_profile_idx', 'calls', ['profile', 'accepted_at desc', 'call_id desc']);
+        // Retention.
+        await index(db, 'calls_ended_idx', 'calls', ['ended_at']);
+
+        await db.schema
+          .createTable('transcript_lines')
+          .ifNotExists()
+          .addColumn('call_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('speaker', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('item_id', 'text')
+          .addColumn('interrupted', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('placeholder', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('transcript_lines_pk', ['call_id', 'seq'])
+          .execute();
+
+        await db.schema
+          .createTable('tool_invocations')
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('call_id', 'text', (c) => c.notNull())
+          .addColumn('tool_call_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('arguments', 'text')
+          .addColumn('result', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .addUniqueConstraint('tool_invocations_call_tool_uq', ['call_id', 'tool_call_id'])
+          .execute();
+
+        await db.schema
+          .createTable('notification_outbox')
+          .ifNotExists()
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('destination', 'text', (c) => c.notNull())
+          .addColumn('call_id', 'text')
+          .addColumn('dedupe_key', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          .addUniqueConstraint('notification_outbox_dedupe_uq', ['destination', 'dedupe_key'])
+          .execute();
+        await index(db, 'notification_outbox_due_idx', 'notification_outbox', ['status', 'next_attempt_at']);
+        await index(db, 'notification_outbox_call_idx', 'notification_outbox', ['call_id']);
+
+        await db.schema
+          .createTable('idempotency_claims')
+          .ifNotExists()
+          .addColumn('key', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await index(db, 'idempotency_claims_expires_idx', 'idempotency_claims', ['expires_at']);
+      },
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+function index(db: Kysely<any>, name: string, table: string, columns: string[]): Promise<void> {
+  return db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute();
+}
+
+/**
+ * Brings the schema up to date (Kysely's migrator: its own bookkeeping tables, a lock that serialises replicas
+ * starting together on PostgreSQL, each migration in a transaction). Safe to run on every start.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: StorageDialect): Promise<MigrationResult[]> {
+  const migrations = storageMigrations(dialect);
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'set-up';
+    throw new Error(`storage migration ${failed} failed: ${messageOf(error)}`, { cause: error });
+  }
+  return results ?? [];
+}

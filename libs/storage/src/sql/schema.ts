@@ -1,0 +1,82 @@
+import type { Generated, Kysely } from 'kysely';
+
+/**
+ * The tables as both dialects store them: timestamps are BIGINT epoch milliseconds, booleans INTEGER 0/1, JSON is
+ * TEXT. The PostgreSQL pool parses int8 to number, so a row reads the same from either database.
+ */
+export interface CallsTable {
+  call_id: string;
+  status: string;
+  profile: string | null;
+  caller_number: string | null;
+  dialled_number: string | null;
+  forwarded_from: string | null;
+  from_uri: string | null;
+  sip_call_id: string | null;
+  twilio_call_sid: string | null;
+  conference_name: string | null;
+  accepted_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+  /** JSON object. */
+  metadata: string | null;
+}
+
+export interface TranscriptLinesTable {
+  call_id: string;
+  seq: number;
+  speaker: string;
+  text: string;
+  item_id: string | null;
+  interrupted: number;
+  placeholder: number;
+  at: number;
+}
+
+/** One run of a tool, once per `(call_id, tool_call_id)` (the Realtime function call's `call_id`). */
+export interface ToolInvocationsTable {
+  id: string;
+  call_id: string;
+  tool_call_id: string;
+  name: string;
+  /** JSON text as the model sent it. */
+  arguments: string | null;
+  /** JSON text. */
+  result: string | null;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+}
+
+/** Deliveries to send (Discord and the like), once per `(destination, dedupe_key)`. */
+export interface NotificationOutboxTable {
+  id: Generated<number>;
+  destination: string;
+  call_id: string | null;
+  dedupe_key: string;
+  /** JSON text. */
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+}
+
+export interface IdempotencyClaimsTable {
+  key: string;
+  expires_at: number;
+}
+
+export interface StorageSchema {
+  calls: CallsTable;
+  transcript_lines: TranscriptLinesTable;
+  tool_invocations: ToolInvocationsTable;
+  notification_outbox: NotificationOutboxTable;
+  idempotency_claims: IdempotencyClaimsTable;
+}
+
+export type StorageDb = Kysely<StorageSchema>;
+
+export type StorageDialect = 'sqlite' | 'postgres';
