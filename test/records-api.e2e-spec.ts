@@ -81,6 +81,15 @@ describe('records API', () => {
     expect((await get('/calls/..%2F..%2Fetc')).status).toBe(404);
   });
 
+  it('records a call whose caller hung up before the accept as rejected', async () => {
+    const call = h.emulator.createCall();
+    call.acceptFaults.push({ status: 404, body: { error: { code: 'call_id_not_found' } } });
+    await h.emulator.deliver(h.webhookUrl, JSON.stringify(h.emulator.incomingEvent(call)));
+    await h.app.get(CallRecordWriter).flush();
+    const record = await get(`/calls/${call.callId}`).then(json);
+    expect(record).toMatchObject({ callId: call.callId, status: 'rejected', endReason: 'caller_gone' });
+  });
+
   it('returns the transcript as JSON or as Caller:/Agent: text', async () => {
     const transcript = await get(`/calls/${callIds[0]}/transcript`).then(json);
     expect(transcript.lines.map((l: { speaker: string; text: string }) => `${l.speaker}:${l.text}`)).toEqual(['caller:Hi from +14155550001', 'agent:Hello!']);

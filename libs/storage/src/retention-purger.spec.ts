@@ -52,7 +52,7 @@ beforeAll(async () => {
   database = await createTestDatabase('sqlite');
   await migrateToLatest(database.db, 'sqlite');
   records = new SqlCallRecordsRepository(database.db, new StorageHealth());
-  claims = new SqlIdempotencyStore(database.db);
+  claims = new SqlIdempotencyStore(database.db, new StorageHealth());
 });
 
 afterAll(() => database.drop());

@@ -68,7 +68,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     }
     health = new StorageHealth();
     repo = new SqlCallRecordsRepository(db, health);
-    store = new SqlIdempotencyStore(db);
+    store = new SqlIdempotencyStore(db, new StorageHealth());
   });
 
   describe('migrations', () => {
@@ -331,7 +331,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     });
 
     it('gives a key to exactly one of 20 concurrent claimants, on several connections', async () => {
-      const stores = [store, new SqlIdempotencyStore(database.connect())];
+      const stores = [store, new SqlIdempotencyStore(database.connect(), new StorageHealth())];
       const attempt = (key: string) =>
         Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length].claim(key, 60_000)));
       const fresh = await attempt('race_fresh');

@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { sql } from 'kysely';
 import { IdempotencyStore } from '../idempotency.store.js';
+import { MemoryIdempotencyStore } from '../memory-idempotency.store.js';
+import { StorageHealth } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
 import type { StorageDb } from './schema.js';
 
@@ -8,14 +10,40 @@ import type { StorageDb } from './schema.js';
  * Claims shared by every replica using the same database. A claim is one statement, insert-or-take-over-if-expired,
  * so the database decides between concurrent claimants: on PostgreSQL the loser of a race waits for the winner's
  * row and then finds it unexpired; SQLite runs one writer at a time.
+ *
+ * Claims are also kept in this process for a few minutes: a copy arriving here is refused without a round trip,
+ * and while the database is unreachable the local claims still keep this replica from answering a call twice —
+ * answering calls matters more than sharing the claim (the outage is logged and reported by readiness).
  */
+/** How long this process remembers its own claims (OpenAI's retries of one delivery come within minutes). */
+const LOCAL_CLAIM_TTL_MS = 10 * 60 * 1000;
+
 @Injectable()
-export class SqlIdempotencyStore extends IdempotencyStore {
-  constructor(@Inject(KYSELY) private readonly db: StorageDb) {
+export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
+  private readonly logger = new Logger(SqlIdempotencyStore.name);
+  private readonly local = new MemoryIdempotencyStore();
+
+  constructor(
+    @Inject(KYSELY) private readonly db: StorageDb,
+    private readonly health: StorageHealth,
+  ) {
     super();
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
+    if (!(await this.local.claim(key, Math.min(ttlMs, LOCAL_CLAIM_TTL_MS)))) return false;
+    try {
+      const claimed = await this.claimShared(key, ttlMs);
+      if (!claimed) await this.local.release(key);
+      return claimed;
+    } catch (error) {
+      this.health.recordFailure(error);
+      this.logger.error(`shared claim failed, relying on this replica's own claims: ${(error as Error).message}`);
+      return true;
+    }
+  }
+
+  private async claimShared(key: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     const expiresAt = now + ttlMs;
     const result = await this.db
@@ -29,7 +57,17 @@ export class SqlIdempotencyStore extends IdempotencyStore {
   }
 
   async release(key: string): Promise<void> {
-    await this.db.deleteFrom('idempotency_claims').where('key', '=', key).execute();
+    await this.local.release(key);
+    try {
+      await this.db.deleteFrom('idempotency_claims').where('key', '=', key).execute();
+    } catch (error) {
+      this.health.recordFailure(error);
+      this.logger.error(`releasing a shared claim failed: ${(error as Error).message}`);
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.local.onModuleDestroy();
   }
 
   async ping(): Promise<void> {
