@@ -14,6 +14,13 @@ export {
   type CallQuery,
   type CallPage,
 } from './call-records.repository.js';
+export {
+  NotificationOutbox,
+  type OutboxMessage,
+  type OutboxStatus,
+  type NewOutboxMessage,
+} from './notification-outbox.js';
+export { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage } from './sql/database.js';

@@ -3,11 +3,13 @@ import { ConfigModule } from '@nestjs/config';
 import type { ConfigType } from '#config';
 import { CallRecordsRepository } from './call-records.repository.js';
 import { IdempotencyStore } from './idempotency.store.js';
+import { NotificationOutbox } from './notification-outbox.js';
 import { RetentionPurger } from './retention-purger.js';
 import { openStorage } from './sql/database.js';
 import type { StorageDb } from './sql/schema.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
+import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { StorageHealth, errorMessage } from './storage-health.js';
 import { storageConfig } from './storage.config.js';
 import { KYSELY } from './storage.tokens.js';
@@ -54,9 +56,10 @@ class StorageShutdown implements OnApplicationShutdown {
     SqlIdempotencyStore,
     { provide: IdempotencyStore, useExisting: SqlIdempotencyStore },
     { provide: CallRecordsRepository, useClass: SqlCallRecordsRepository },
+    { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
     RetentionPurger,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, StorageHealth],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth],
 })
 export class StorageModule {}
