@@ -1,13 +1,17 @@
 /**
- * `npm run bench`: every benchmark, printed as markdown. `BENCH_ONLY=transcripts` (or `webhook`) runs one.
+ * `npm run bench`: every benchmark, printed as markdown. `BENCH_ONLY=transcripts` (or `tools`, `webhook`, `notifications`) runs one.
  */
 import { cpus, totalmem } from 'node:os';
+import { benchNotifications } from './notifications.bench.js';
+import { benchToolCalls } from './tools.bench.js';
 import { benchTranscriptAssembler } from './transcript-assembler.bench.js';
 import { benchWebhookAccept } from './webhook-accept.bench.js';
 
 const benchmarks: Record<string, () => Promise<string>> = {
   transcripts: benchTranscriptAssembler,
   webhook: benchWebhookAccept,
+  tools: benchToolCalls,
+  notifications: benchNotifications,
 };
 const only = process.env.BENCH_ONLY;
 

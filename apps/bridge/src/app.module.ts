@@ -5,6 +5,7 @@ import { appConfig } from '#config';
 import { EventsModule } from '#events';
 import { HealthModule } from '#health';
 import { NotificationsModule } from '#notifications';
+import { OrderLookupModule } from '#order-lookup';
 import { StorageModule } from '#storage';
 import { ToolsModule } from '#tools';
 import { TranscriptsModule } from '#transcripts';
@@ -19,6 +20,7 @@ import { WebhooksModule } from '#webhooks';
     HealthModule,
     CallsModule,
     ToolsModule,
+    OrderLookupModule,
     TranscriptsModule,
     NotificationsModule,
     WebhooksModule,

@@ -8,7 +8,8 @@ import { OpenAIEmulator, demoConversation, newWebhookSecret } from '#emulator';
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { EventBus, type RealtimeServerEvent } from '#events';
-import { CallRecordWriter, formatLine } from '#transcripts';
+import { Notifications } from '#notifications';
+import { CallRecordWriter } from '#transcripts';
 
 const DEMO_KEY = 'sk-demo-local-emulator';
 const secret = newWebhookSecret();
@@ -30,6 +31,9 @@ Object.assign(process.env, {
   DATA_DIR: process.env.DATA_DIR ?? 'data',
   ADMIN_API_TOKEN: randomBytes(18).toString('base64url'),
   TRANSCRIPT_PLACEHOLDER_MS: '1500',
+  // No Discord here: the console sink prints each notification exactly as it would be posted (│ lines).
+  NOTIFY_CONSOLE: 'true',
+  DISCORD_WEBHOOK_URL: '',
 });
 const app = await startBridge({ logger: ['error'], port: 0 });
 const bridgeUrl = await app.getUrl();
@@ -37,7 +41,8 @@ const bus = app.get(EventBus);
 
 console.log(bold('SIP → OpenAI Realtime bridge: demo call against the local OpenAI emulator'));
 say(`bridge listening on ${bridgeUrl}, emulator (OpenAI stand-in) on ${emulator.baseUrl}`);
-say(dim('transcript lines appear in conversation order, each as soon as it and everything before it are final'));
+say(dim('│ lines are the Discord messages: transcript lines in conversation order, each as soon as it and everything'));
+say(dim('│ before it are final (a late caller transcription still comes before the reply to it)'));
 
 const timeout = setTimeout(() => {
   console.error('The demo call did not finish within 30 s.');
@@ -49,7 +54,6 @@ const ended = new Promise<void>((resolve) => {
     say(`${green('accepted')} ${callId}  from ${context.callerNumber ?? context.fromUri ?? 'unknown'} to ${context.dialledNumber ?? '?'}`),
   );
   bus.on('sideband.connected', ({ attempts }) => say(`${green('sideband')} connected (attempt ${attempts})`));
-  bus.on('transcript.line', (line) => say(bold(formatLine(line))));
   bus.on('realtime.event', ({ event }) => {
     const line = describe(event);
     if (line) say(line);
@@ -66,6 +70,7 @@ say(`${cyan('webhook')} answered ${delivery.status}`);
 await ended;
 
 await app.get(CallRecordWriter).flush();
+await app.get(Notifications).idle();
 const stored = await fetch(`${bridgeUrl}/calls/${call.callId}/transcript`, {
   headers: { authorization: `Bearer ${process.env.ADMIN_API_TOKEN}`, accept: 'text/plain' },
 }).then((r) => r.text());

@@ -9,7 +9,7 @@ export type ScriptStep =
   | { kind: 'send'; event: ServerEvent }
   | { kind: 'raw'; frame: string }
   | { kind: 'pause'; ms: number }
-  | { kind: 'expect'; type: string; timeoutMs: number }
+  | { kind: 'expect'; type: string; timeoutMs: number; count?: number }
   | { kind: 'hangup' };
 
 export interface CallerTurnOptions {
@@ -26,6 +26,11 @@ export interface AgentTurnOptions {
   /** Audio delta frames to interleave (base64 payload of this many bytes each); 0 by default. */
   audioDeltas?: number;
   audioDeltaBytes?: number;
+  /**
+   * Report playback as SIP calls do: `output_audio_buffer.started` with the first words. The audio keeps playing
+   * after `response.done` until `playbackStopped()` (put a `pause()` before it for the playing time).
+   */
+  playback?: boolean;
 }
 
 export interface ToolCallOptions {
@@ -42,6 +47,7 @@ export class ConversationScript {
   private counter = 0;
   private audioMs = 0;
   private deferred: ServerEvent[] = [];
+  private playingResponseId?: string;
 
   /** A caller turn: speech, commit, the item, then its transcription (now, late, failed or never). */
   callerSays(text: string, options: CallerTurnOptions = {}): this {
@@ -126,6 +132,10 @@ export class ConversationScript {
     const audio = Buffer.alloc(options.audioDeltaBytes ?? 4800, 7).toString('base64');
     spoken.forEach((word, index) => {
       this.send({ type: deltaType, response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: word });
+      if (options.playback && index === 0) {
+        this.playingResponseId = responseId;
+        this.send({ type: 'output_audio_buffer.started', response_id: responseId });
+      }
       if (options.audioDeltas && index < options.audioDeltas) {
         this.send({
           type: beta ? 'response.audio.delta' : 'response.output_audio.delta',
@@ -187,6 +197,13 @@ export class ConversationScript {
     return this;
   }
 
+  /** The agent's audio finished playing (after an `agentSays(…, { playback: true })`). */
+  playbackStopped(): this {
+    this.send({ type: 'output_audio_buffer.stopped', response_id: this.playingResponseId ?? null });
+    this.playingResponseId = undefined;
+    return this;
+  }
+
   /** Key presses on the caller's phone (SIP only). */
   dtmf(keys: string): this {
     for (const key of keys) {
@@ -216,9 +233,12 @@ export class ConversationScript {
     return this;
   }
 
-  /** Waits until the bridge has sent a client event of this type (counting from the start of the call). */
-  expect(type: string, timeoutMs = 5000): this {
-    this.steps.push({ kind: 'expect', type, timeoutMs });
+  /**
+   * Waits until the bridge has sent a client event of this type (counting from the start of the call); with
+   * `count`, until it has sent that many of them.
+   */
+  expect(type: string, timeoutMs = 5000, count = 1): this {
+    this.steps.push({ kind: 'expect', type, timeoutMs, ...(count > 1 ? { count } : {}) });
     return this;
   }
 

@@ -2,3 +2,4 @@ export { OpenAIEmulator, EmulatedCall, type EmulatorOptions, type RecordedReques
 export { ConversationScript, script, type ScriptStep, type ServerEvent, type CallerTurnOptions, type AgentTurnOptions, type ToolCallOptions } from './conversation-script.js';
 export { signWebhook, newWebhookSecret } from './webhook-signer.js';
 export { demoConversation } from './demo-conversation.js';
+export { FakeDiscord, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';

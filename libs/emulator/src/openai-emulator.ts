@@ -121,6 +121,18 @@ export class EmulatedCall {
     });
   }
 
+  /** Waits until the bridge has sent at least `count` client events of this type since the call started. */
+  async waitForClientEvents(type: string, count: number, timeoutMs = 5000): Promise<ServerEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const matching = this.clientEvents.filter((e) => e.type === type);
+      if (matching.length >= count) return matching;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`fewer than ${count} ${type} from the bridge within ${timeoutMs} ms`);
+      await this.waitForClientEvent(type, left, true);
+    }
+  }
+
   /** @internal */
   attach(socket: WebSocket): void {
     this.socket = socket;
@@ -167,7 +179,7 @@ export class EmulatedCall {
           break;
         case 'expect':
           try {
-            await this.waitForClientEvent(step.type, step.timeoutMs, false);
+            await this.waitForClientEvents(step.type, step.count ?? 1, step.timeoutMs);
           } catch (error) {
             this.scriptError = error as Error;
             return;

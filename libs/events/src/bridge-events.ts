@@ -64,6 +64,56 @@ export interface TranscriptLine {
 export interface CallTranscriptCompletedEvent {
   callId: string;
   lines: TranscriptLine[];
+  /** How the call ended (the `call.ended` that completed the transcript). */
+  ended: CallEndedEvent;
+}
+
+/** What started a tool run: the model's function call, or a key the DTMF key map binds to the tool. */
+export type ToolTrigger = 'model' | 'dtmf';
+
+/** Where a tool run stands; every status but `running` is final. */
+export type ToolInvocationStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed' // the tool threw
+  | 'timed_out' // the tool did not finish within its timeout
+  | 'invalid_arguments' // not JSON, or the arguments failed validation
+  | 'unknown_tool'; // no enabled tool has that name
+
+export interface ToolStartedEvent {
+  callId: string;
+  /** The Realtime function call's `call_id` (`dtmf_…` for a key-map action). */
+  toolCallId: string;
+  name: string;
+  trigger: ToolTrigger;
+  /** The parsed arguments with secrets redacted; null when they were not a JSON object. */
+  arguments: Record<string, unknown> | null;
+  startedAt: Date;
+}
+
+export interface ToolCompletedEvent {
+  callId: string;
+  toolCallId: string;
+  name: string;
+  trigger: ToolTrigger;
+  status: Exclude<ToolInvocationStatus, 'running'>;
+  /** What the model was given (a result or an error), secrets redacted. */
+  output: string;
+  /** Whether the output reached the call (false when the call had already ended). */
+  delivered: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+}
+
+/** A key the caller pressed (SIP INFO / RFC 4733, as OpenAI reports it). */
+export interface CallDtmfEvent {
+  callId: string;
+  /** "0"-"9", "*", "#", "A"-"D". */
+  key: string;
+  receivedAt: Date;
+  /** The tool the DTMF key map runs for this key, if any (the key is then not passed on to the model). */
+  action?: string;
 }
 
 /**
@@ -78,6 +128,9 @@ export interface BridgeEvents {
   'call.ended': CallEndedEvent;
   'transcript.line': TranscriptLine;
   'call.transcript.completed': CallTranscriptCompletedEvent;
+  'tool.started': ToolStartedEvent;
+  'tool.completed': ToolCompletedEvent;
+  'call.dtmf': CallDtmfEvent;
 }
 
 export type BridgeEventName = keyof BridgeEvents;

@@ -11,6 +11,11 @@ export type {
   RealtimeEventReceived,
   TranscriptLine,
   CallTranscriptCompletedEvent,
+  ToolTrigger,
+  ToolInvocationStatus,
+  ToolStartedEvent,
+  ToolCompletedEvent,
+  CallDtmfEvent,
 } from './bridge-events.js';
 export type { CallContext } from './call-context.js';
 export type { RealtimeServerEvent, RealtimeClientEvent } from './realtime-event.js';

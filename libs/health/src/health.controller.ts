@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Lifecycle } from './lifecycle.service.js';
+import { Notifications } from '#notifications';
 import { IdempotencyStore, StorageHealth } from '#storage';
 
 const STORAGE_TIMEOUT_MS = 1000;
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly lifecycle: Lifecycle,
     private readonly store: IdempotencyStore,
     private readonly storageHealth: StorageHealth,
+    private readonly notifications: Notifications,
   ) {}
 
   /** Never touches OpenAI, Discord or a database: a dependency outage must not get healthy pods restarted. */
@@ -32,6 +34,14 @@ export class HealthController {
       () => {
         const lifecycle = this.indicators.check('lifecycle');
         return this.lifecycle.draining ? lifecycle.down({ message: 'shutting down' }) : lifecycle.up();
+      },
+      () => {
+        // A dead webhook does not stop calls being answered: degraded (still 200), not down.
+        const notifications = this.indicators.check('notifications');
+        const disabled = this.notifications.disabledDestinations;
+        return disabled.length > 0
+          ? notifications.degraded({ disabled: disabled.map((d) => `${d.label}: ${d.reason}`), backlog: this.notifications.backlog })
+          : notifications.up({ backlog: this.notifications.backlog });
       },
       async () => {
         const storage = this.indicators.check('storage');

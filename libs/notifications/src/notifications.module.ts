@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { CallNotifications } from './call-notifications.listener.js';
+import { notificationsConfig } from './notifications.config.js';
+import { Notifications } from './notifications.service.js';
 
-/** Delivery of announcements and transcript lines to Discord and other sinks (filled by the notifications issue). */
-@Module({})
+/** Announcements, live transcript lines and call summaries, delivered to Discord through a durable outbox. */
+@Module({
+  imports: [ConfigModule.forFeature(notificationsConfig)],
+  providers: [Notifications, CallNotifications],
+  exports: [Notifications],
+})
 export class NotificationsModule {}

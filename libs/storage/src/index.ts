@@ -2,6 +2,7 @@ export { StorageModule } from './storage.module.js';
 export { KYSELY } from './storage.tokens.js';
 export { storageConfig, type StorageConfig } from './storage.config.js';
 export { StorageHealth, type StorageFailure } from './storage-health.js';
+export { OrderedRetryQueue, type OrderedRetryQueueOptions } from './ordered-retry-queue.js';
 export { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from './idempotency.store.js';
 export { MemoryIdempotencyStore } from './memory-idempotency.store.js';
 export {
@@ -21,6 +22,8 @@ export {
   type NewOutboxMessage,
 } from './notification-outbox.js';
 export { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
+export { ToolInvocations, durationOf, type ToolInvocationRecord } from './tool-invocations.js';
+export { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage } from './sql/database.js';

@@ -39,6 +39,18 @@ export class StorageHealth {
     this.success = new Date();
     this.lastFailed = false;
   }
+
+  /** Runs a write and records its outcome (the error is rethrown). */
+  async track<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      const result = await write();
+      this.recordSuccess();
+      return result;
+    } catch (error) {
+      this.recordFailure(error);
+      throw error;
+    }
+  }
 }
 
 /** The error's message, secrets redacted (duck-typed: driver errors are not always `instanceof Error`). */

@@ -10,7 +10,9 @@ import type { StorageDb } from './sql/schema.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
+import { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 import { StorageHealth, errorMessage } from './storage-health.js';
+import { ToolInvocations } from './tool-invocations.js';
 import { storageConfig } from './storage.config.js';
 import { KYSELY } from './storage.tokens.js';
 
@@ -57,9 +59,10 @@ class StorageShutdown implements OnApplicationShutdown {
     { provide: IdempotencyStore, useExisting: SqlIdempotencyStore },
     { provide: CallRecordsRepository, useClass: SqlCallRecordsRepository },
     { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
+    { provide: ToolInvocations, useClass: SqlToolInvocations },
     RetentionPurger,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations],
 })
 export class StorageModule {}

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   OnBridgeEvent,
@@ -8,14 +7,13 @@ import {
   type CallContext,
   type TranscriptLine,
 } from '#events';
-import { CallRecordsRepository, type NewCallRecord, type TranscriptLineRecord } from '#storage';
+import { CallRecordsRepository, OrderedRetryQueue, type NewCallRecord, type TranscriptLineRecord } from '#storage';
 
 type Write =
   | { kind: 'create'; record: NewCallRecord }
   | { kind: 'lines'; lines: TranscriptLineRecord[] }
   | { kind: 'end'; callId: string; status: 'ended' | 'failed'; endedAt: Date; endReason: string };
 
-const MAX_BACKOFF_MS = 5000;
 /** How long shutdown waits for the queue to reach the database. */
 const SHUTDOWN_FLUSH_MS = 5000;
 
@@ -27,14 +25,24 @@ const SHUTDOWN_FLUSH_MS = 5000;
 @Injectable()
 export class CallRecordWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(CallRecordWriter.name);
-  private readonly queue: Write[] = [];
-  private draining?: Promise<void>;
+  private readonly queue = new OrderedRetryQueue<Write>({
+    what: 'call records',
+    logger: this.logger,
+    apply: (writes) => this.apply(writes),
+    // Adjacent line writes (up to 500 lines) share one insert.
+    take: (queue) => {
+      if (queue[0].kind !== 'lines') return 1;
+      let count = 0;
+      while (count < queue.length && count < 500 && queue[count].kind === 'lines') count++;
+      return count;
+    },
+  });
 
   constructor(private readonly records: CallRecordsRepository) {}
 
   /** Writes waiting for the database (0 when everything is stored). */
   get backlog(): number {
-    return this.queue.length;
+    return this.queue.backlog;
   }
 
   @OnBridgeEvent('call.accepted')
@@ -62,58 +70,27 @@ export class CallRecordWriter implements OnApplicationShutdown {
   }
 
   /** Resolves once everything enqueued so far is stored. */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+  flush(): Promise<void> {
+    return this.queue.flush();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const timeout = sleep(SHUTDOWN_FLUSH_MS).then(() => 'timeout' as const);
-    if ((await Promise.race([this.flush(), timeout])) === 'timeout') {
-      this.logger.error(`shutting down with ${this.queue.length} call record write(s) not stored`);
+    if (!(await this.queue.flushWithin(SHUTDOWN_FLUSH_MS))) {
+      this.logger.error(`shutting down with ${this.queue.backlog} call record write(s) not stored`);
     }
   }
 
   private enqueue(write: Write): void {
     this.queue.push(write);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
   }
 
-  private async drain(): Promise<void> {
-    let backoff = 100;
-    while (this.queue.length > 0) {
-      const [write, taken] = this.next();
-      try {
-        await this.apply(write);
-        this.queue.splice(0, taken);
-        backoff = 100;
-      } catch (error) {
-        this.logger.error(`storing a call record failed (${this.queue.length} waiting), retrying: ${(error as Error).message}`);
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
-    }
-  }
-
-  /** The next write, with adjacent line writes merged into one. */
-  private next(): [Write, number] {
-    const first = this.queue[0];
-    if (first.kind !== 'lines') return [first, 1];
-    const lines: TranscriptLineRecord[] = [];
-    let taken = 0;
-    for (const write of this.queue) {
-      if (write.kind !== 'lines' || lines.length >= 500) break;
-      lines.push(...write.lines);
-      taken++;
-    }
-    return [{ kind: 'lines', lines }, taken];
-  }
-
-  private apply(write: Write): Promise<void> {
+  private apply(writes: Write[]): Promise<void> {
+    const [write] = writes;
     switch (write.kind) {
       case 'create':
         return this.records.createCall(write.record);
       case 'lines':
-        return this.records.appendLines(write.lines);
+        return this.records.appendLines(writes.flatMap((w) => (w.kind === 'lines' ? w.lines : [])));
       case 'end':
         return this.records.endCall(write.callId, { status: write.status, endedAt: write.endedAt, endReason: write.endReason });
     }

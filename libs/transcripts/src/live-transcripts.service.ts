@@ -51,13 +51,14 @@ export class LiveTranscripts implements OnModuleDestroy {
   }
 
   @OnBridgeEvent('call.ended')
-  finish({ callId }: CallEndedEvent): void {
+  finish(ended: CallEndedEvent): void {
+    const { callId } = ended;
     const assembler = this.assemblers.get(callId);
     if (!assembler) return;
     this.assemblers.delete(callId);
     const lines = assembler.finish();
     this.logger.log(`[${callId}] transcript complete: ${lines.length} line(s)`);
-    this.bus.emit('call.transcript.completed', { callId, lines: [...lines] });
+    this.bus.emit('call.transcript.completed', { callId, lines: [...lines], ended });
   }
 
   onModuleDestroy(): void {

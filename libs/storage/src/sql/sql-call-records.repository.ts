@@ -40,7 +40,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   createCall(record: NewCallRecord): Promise<void> {
-    return this.write(async () => {
+    return this.health.track(async () => {
       await this.db
         .insertInto('calls')
         .values(toCallRow(record))
@@ -50,7 +50,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   endCall(callId: string, end: { status: CallStatus; endedAt: Date; endReason: string }): Promise<void> {
-    return this.write(async () => {
+    return this.health.track(async () => {
       await this.db
         .updateTable('calls')
         .set({ status: end.status, ended_at: end.endedAt.getTime(), end_reason: end.endReason })
@@ -62,7 +62,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
 
   appendLines(lines: TranscriptLineRecord[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
-    return this.write(async () => {
+    return this.health.track(async () => {
       const rows = lines.map(toLineRow);
       const insert = (db: StorageDb, batch: Array<Selectable<TranscriptLinesTable>>) =>
         db
@@ -130,7 +130,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   purgeEndedBefore(cutoff: Date): Promise<number> {
-    return this.write(async () => {
+    return this.health.track(async () => {
       let deleted = 0;
       for (;;) {
         const removed = await this.db.transaction().execute(async (trx) => {
@@ -160,17 +160,6 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     });
   }
 
-  /** Runs a write, recording its outcome for readiness. */
-  private async write<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      const result = await run();
-      this.health.recordSuccess();
-      return result;
-    } catch (error) {
-      this.health.recordFailure(error);
-      throw error;
-    }
-  }
 }
 
 function toCallRow(record: NewCallRecord): Selectable<CallsTable> {

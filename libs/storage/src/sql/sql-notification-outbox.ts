@@ -18,7 +18,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
 
   async enqueue<P>(messages: NewOutboxMessage<P>[]): Promise<OutboxMessage<P>[]> {
     if (messages.length === 0) return [];
-    return this.write(() =>
+    return this.health.track(() =>
       this.db.transaction().execute(async (trx) => {
         const now = Date.now();
         const stored: OutboxMessage<P>[] = [];
@@ -61,7 +61,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
 
   async markDelivered(ids: number[], at: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.write(() =>
+    await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
         .set({ status: 'delivered', delivered_at: at.getTime(), attempts: sql`attempts + 1` })
@@ -72,7 +72,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
 
   async markFailed(ids: number[], reason: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.write(() =>
+    await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
         .set({ status: 'failed', last_error: reason.slice(0, MAX_ERROR_LENGTH) })
@@ -83,7 +83,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
 
   async recordAttempt(ids: number[], error: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.write(() =>
+    await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
         .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, MAX_ERROR_LENGTH), next_attempt_at: Date.now() })
@@ -92,16 +92,6 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     );
   }
 
-  private async write<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      const result = await run();
-      this.health.recordSuccess();
-      return result;
-    } catch (error) {
-      this.health.recordFailure(error);
-      throw error;
-    }
-  }
 }
 
 function toMessage<P>(row: Selectable<NotificationOutboxTable>): OutboxMessage<P> {

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { escapeMarkdown, SAFE_CONTENT_LIMIT, splitText, codePointLength } from './discord/discord-text.js';
+import type { NotificationPayload } from './notification.js';
+import { Notifications } from './notifications.service.js';
+import { OnBridgeEvent, type CallAcceptedEvent, type CallTranscriptCompletedEvent, type TranscriptLine } from '#events';
+import { formatLine } from '#transcripts';
+
+/** Room left in a message for the call header that the queue may put in front of a piece. */
+const PIECE_LIMIT = SAFE_CONTENT_LIMIT - 40;
+
+/** The call's short tag in Discord: enough to tell concurrent calls apart, without the whole id. */
+export const callTag = (callId: string) => `…${callId.slice(-6)}`;
+
+/**
+ * What the team sees of each call: an announcement when it is answered, every transcript line as it is released,
+ * and a summary (with the whole transcript, attached as a file when it is too long for a message) when it ends.
+ */
+@Injectable()
+export class CallNotifications {
+  constructor(private readonly notifications: Notifications) {}
+
+  @OnBridgeEvent('call.accepted')
+  announce({ callId, context, profile }: CallAcceptedEvent): void {
+    // Numbers are E.164 (digits and a plus) and need no escaping; the raw From is caller-controlled text.
+    const from =
+      context.callerNumber ??
+      (context.fromUri ? `${escapeMarkdown(context.fromUri)} (not a phone number)` : 'an unknown caller');
+    const parts = [`📞 **Incoming call** from ${from}`];
+    if (context.dialledNumber) parts.push(`to ${context.dialledNumber}`);
+    if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
+    if (profile !== 'default') parts.push(`(agent: ${escapeMarkdown(profile)})`);
+    this.notifications.notify(callId, `${callId}:announce`, this.texts(callId, parts.join(' ')));
+  }
+
+  @OnBridgeEvent('transcript.line')
+  line(line: TranscriptLine): void {
+    this.notifications.notify(line.callId, `${line.callId}:line:${line.seq}`, this.texts(line.callId, escapeMarkdown(formatLine(line))));
+  }
+
+  @OnBridgeEvent('call.transcript.completed')
+  summarise({ callId, lines, ended }: CallTranscriptCompletedEvent): void {
+    const seconds = Math.max(0, Math.round((ended.endedAt.getTime() - ended.acceptedAt.getTime()) / 1000));
+    const duration = seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+    const summary = `☎️ **Call ended** after ${duration} (${ended.reason.replace(/_/g, ' ')}), ${lines.length} line${lines.length === 1 ? '' : 's'}`;
+    const transcript = lines.map((l) => formatLine(l)).join('\n');
+    const inline = `${summary}\n${lines.map((l) => escapeMarkdown(formatLine(l))).join('\n')}`;
+    const payload: NotificationPayload =
+      lines.length > 0 && codePointLength(inline) > PIECE_LIMIT
+        ? { kind: 'file', text: `${summary}; the full transcript is attached.`, callTag: callTag(callId), fileName: `transcript-${callId}.txt`, fileContent: `${transcript}\n` }
+        : { kind: 'text', text: lines.length > 0 ? inline : summary, callTag: callTag(callId) };
+    this.notifications.notify(callId, `${callId}:summary`, [payload]);
+  }
+
+  private texts(callId: string, text: string): NotificationPayload[] {
+    return splitText(text, PIECE_LIMIT).map((piece) => ({ kind: 'text' as const, text: piece, callTag: callTag(callId) }));
+  }
+}

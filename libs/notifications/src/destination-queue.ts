@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@nestjs/common';
+import type { NotificationOutbox, OutboxMessage } from '#storage';
+import { codePointLength, SAFE_CONTENT_LIMIT } from './discord/discord-text.js';
+import type { NotificationPayload, NotificationSink, RenderedMessage } from './notification.js';
+
+export type Notification = OutboxMessage<NotificationPayload>;
+
+export interface DestinationQueueOptions {
+  sink: NotificationSink;
+  outbox: NotificationOutbox;
+  logger: Logger;
+  maxBackoffMs: number;
+  /** Called with each delivered notification (metrics, benchmarks). */
+  onDelivered?: (message: Notification, at: number) => void;
+}
+
+const header = (callTag: string) => `**📞 call ${callTag}**`;
+
+/**
+ * One destination's FIFO: one request in flight, consecutive text notifications coalesced into one message, Discord's
+ * rate limits honoured before sending (bucket empty) and after (429 `retry_after`, with jitter), exponential backoff
+ * on 5xx and network errors. A message the destination refuses (400) is recorded as failed and the queue moves on;
+ * a destination that is gone (401/404) is disabled and what is queued for it is recorded as failed.
+ */
+export class DestinationQueue {
+  private readonly items: Notification[] = [];
+  /** Ids in `items`: a message handed over twice (a replayed event, a restart) is queued once. */
+  private readonly queued = new Set<number>();
+  private running?: Promise<void>;
+  private notBefore = 0;
+  private backoffMs = 0;
+  /** After a 400 on a coalesced message, send one notification at a time to find the bad one. */
+  private isolate = 0;
+  private disabledReason?: string;
+  private stopped = false;
+  /** The call the last delivered message ended with: its header is not repeated while that call goes on. */
+  private lastTag?: string;
+
+  constructor(private readonly options: DestinationQueueOptions) {}
+
+  get disabled(): string | undefined {
+    return this.disabledReason;
+  }
+
+  get depth(): number {
+    return this.items.length;
+  }
+
+  get label(): string {
+    return this.options.sink.label;
+  }
+
+  push(messages: Notification[]): void {
+    if (this.disabledReason) {
+      void this.options.outbox.markFailed(messages.map((m) => m.id), `destination disabled: ${this.disabledReason}`).catch(() => {});
+      return;
+    }
+    for (const message of messages) {
+      if (this.queued.has(message.id)) continue;
+      this.queued.add(message.id);
+      this.items.push(message);
+    }
+    this.running ??= this.run().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves when the queue is empty (or stopped/disabled). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async run(): Promise<void> {
+    while (this.items.length > 0 && !this.disabledReason && !this.stopped) {
+      const wait = this.notBefore - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { ref: false });
+      if (this.stopped) return;
+      const [batch, rendered] = this.nextBatch();
+      const outcome = await this.options.sink.send(rendered);
+      const ids = batch.map((m) => m.id);
+      switch (outcome.kind) {
+        case 'delivered': {
+          this.take(batch.length);
+          this.backoffMs = 0;
+          this.isolate = Math.max(0, this.isolate - batch.length);
+          this.notBefore = Date.now() + outcome.waitMs;
+          const at = Date.now();
+          this.lastTag = batch[batch.length - 1].payload.callTag ?? this.lastTag;
+          batch.forEach((m) => this.options.onDelivered?.(m, at));
+          await this.settle(() => this.options.outbox.markDelivered(ids, new Date(at)));
+          break;
+        }
+        case 'retry': {
+          // 429 tells us how long; 5xx and network errors back off exponentially. Jitter keeps replicas apart.
+          const base = outcome.afterMs ?? (this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 500), this.options.maxBackoffMs));
+          this.notBefore = Date.now() + base * (1 + Math.random() * 0.1) + 50;
+          this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - Date.now())} ms`);
+          await this.settle(() => this.options.outbox.recordAttempt(ids, outcome.reason));
+          break;
+        }
+        case 'poison':
+          if (batch.length > 1) {
+            this.isolate = batch.length;
+            break;
+          }
+          this.options.logger.error(`${this.label}: a notification was refused (${outcome.reason}) and is recorded as failed`);
+          this.take(1);
+          this.isolate = Math.max(0, this.isolate - 1);
+          await this.settle(() => this.options.outbox.markFailed(ids, outcome.reason));
+          break;
+        case 'dead': {
+          this.disabledReason = outcome.reason;
+          const queued = this.take(this.items.length).map((m) => m.id);
+          this.options.logger.error(`${this.label} is gone (${outcome.reason}): disabled, ${queued.length} notification(s) recorded as failed`);
+          await this.settle(() => this.options.outbox.markFailed(queued, `destination disabled: ${outcome.reason}`));
+          break;
+        }
+      }
+    }
+  }
+
+  private take(count: number): Notification[] {
+    const taken = this.items.splice(0, count);
+    for (const message of taken) this.queued.delete(message.id);
+    return taken;
+  }
+
+  /** The head of the queue as one request: a file alone, or as many text notifications as fit one message. */
+  private nextBatch(): [Notification[], RenderedMessage] {
+    const first = this.items[0];
+    if (first.payload.kind === 'file') {
+      const tag = first.payload.callTag;
+      const content = tag && tag !== this.lastTag ? `${header(tag)}\n${first.payload.text}` : first.payload.text;
+      return [[first], { content, file: { name: first.payload.fileName, content: first.payload.fileContent } }];
+    }
+    const limit = this.isolate > 0 ? 1 : this.items.length;
+    const batch: Notification[] = [];
+    let content = '';
+    let length = 0;
+    let tag = this.lastTag;
+    for (const message of this.items.slice(0, limit)) {
+      if (message.payload.kind !== 'text') break;
+      const tagChanged = message.payload.callTag !== undefined && message.payload.callTag !== tag;
+      const piece = tagChanged ? `${header(message.payload.callTag!)}\n${message.payload.text}` : message.payload.text;
+      const pieceLength = codePointLength(piece) + (content ? 1 : 0);
+      if (batch.length > 0 && length + pieceLength > SAFE_CONTENT_LIMIT) break;
+      content = content ? `${content}\n${piece}` : piece;
+      length += pieceLength;
+      tag = message.payload.callTag ?? tag;
+      batch.push(message);
+    }
+    return [batch, { content }];
+  }
+
+  /** Outbox bookkeeping never stops delivery: at worst a message is sent again after a restart. */
+  private async settle(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.options.logger.error(`${this.label}: recording a delivery outcome failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DestinationQueue, type Notification } from './destination-queue.js';
+import type { NotificationPayload, NotificationSink } from './notification.js';
+import { notificationsConfig } from './notifications.config.js';
+import { ConsoleSink } from './sinks/console.sink.js';
+import { DiscordWebhookSink } from './sinks/discord-webhook.sink.js';
+import type { ConfigType } from '#config';
+import { NotificationOutbox, OrderedRetryQueue, type NewOutboxMessage } from '#storage';
+
+/** How long shutdown waits for queued notifications to go out. */
+const SHUTDOWN_FLUSH_MS = 5000;
+
+/**
+ * Notifications for the team, durable and in order: each one is stored in the outbox first, then delivered by its
+ * destination's queue; undelivered ones are picked up again when the process starts.
+ */
+@Injectable()
+export class Notifications implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Notifications.name);
+  private readonly queues = new Map<string, DestinationQueue>();
+  private readonly store = new OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>({
+    what: 'notifications',
+    logger: this.logger,
+    take: (queue) => Math.min(queue.length, 200),
+    apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages)),
+  });
+  /** Observers of deliveries (benchmarks, metrics later). */
+  onDelivered?: (message: Notification, at: number) => void;
+
+  constructor(
+    private readonly outbox: NotificationOutbox,
+    @Inject(notificationsConfig.KEY) config: ConfigType<typeof notificationsConfig>,
+  ) {
+    const sinks: NotificationSink[] = [];
+    if (config.discordWebhookUrl) sinks.push(new DiscordWebhookSink(config.discordWebhookUrl, config.requestTimeoutMs));
+    if (config.console) sinks.push(new ConsoleSink());
+    for (const sink of sinks) {
+      this.queues.set(
+        sink.id,
+        new DestinationQueue({
+          sink,
+          outbox,
+          logger: this.logger,
+          maxBackoffMs: config.maxBackoffMs,
+          onDelivered: (message, at) => this.onDelivered?.(message, at),
+        }),
+      );
+    }
+    if (!config.discordWebhookUrl) this.logger.warn('DISCORD_WEBHOOK_URL is not set: call notifications are not posted anywhere');
+  }
+
+  /** Destinations that were disabled (dead webhook), for readiness. */
+  get disabledDestinations(): Array<{ label: string; reason: string }> {
+    return [...this.queues.values()].flatMap((q) => (q.disabled ? [{ label: q.label, reason: q.disabled }] : []));
+  }
+
+  /** Notifications stored but not yet delivered, across destinations. */
+  get backlog(): number {
+    return this.store.backlog + [...this.queues.values()].reduce((n, q) => n + q.depth, 0);
+  }
+
+  /**
+   * Queues notifications of a call for every destination. `key` makes them idempotent: notifying the same key
+   * again (a replayed event) stores nothing new.
+   */
+  notify(callId: string | null, key: string, payloads: NotificationPayload[]): void {
+    for (const destination of this.queues.keys()) {
+      this.store.push(
+        ...payloads.map((payload, index) => ({
+          destination,
+          callId,
+          dedupeKey: payloads.length > 1 ? `${key}#${index}` : key,
+          payload,
+        })),
+      );
+    }
+  }
+
+  /** Resolves once everything notified so far has been delivered or given up on. */
+  async idle(): Promise<void> {
+    await this.store.flush();
+    await Promise.all([...this.queues.values()].map((q) => q.idle()));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    let pending: Notification[];
+    try {
+      pending = await this.outbox.pending<NotificationPayload>(undefined, 100_000);
+    } catch (error) {
+      this.logger.error(`could not read undelivered notifications: ${(error as Error).message}`);
+      return;
+    }
+    if (pending.length === 0) return;
+    const orphans = pending.filter((m) => !this.queues.has(m.destination)).length;
+    if (orphans > 0) this.logger.warn(`${orphans} undelivered notification(s) are for destinations no longer configured`);
+    this.logger.log(`resuming delivery of ${pending.length - orphans} undelivered notification(s)`);
+    this.dispatch(pending);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const started = Date.now();
+    const stored = await this.store.flushWithin(SHUTDOWN_FLUSH_MS);
+    const left = Math.max(0, SHUTDOWN_FLUSH_MS - (Date.now() - started));
+    const delivered =
+      stored &&
+      (await Promise.race([
+        Promise.all([...this.queues.values()].map((q) => q.idle())).then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(resolve, left, false).unref()),
+      ]));
+    const flushed = stored && delivered;
+    for (const queue of this.queues.values()) queue.stop();
+    if (!flushed) this.logger.warn(`stopping with ${this.backlog} notification(s) undelivered; they are sent after the next start`);
+  }
+
+  private dispatch(messages: Notification[]): void {
+    const byDestination = new Map<string, Notification[]>();
+    for (const message of messages) {
+      if (message.status !== 'pending') continue;
+      const list = byDestination.get(message.destination) ?? [];
+      list.push(message);
+      byDestination.set(message.destination, list);
+    }
+    for (const [destination, list] of byDestination) this.queues.get(destination)?.push(list);
+  }
+}

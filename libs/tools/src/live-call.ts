@@ -1,0 +1,147 @@
+import type { Logger } from '@nestjs/common';
+import { CallConversation } from './call-conversation.js';
+import type { CallLink } from './call-link.js';
+import { DtmfCollector } from './dtmf/dtmf-collector.js';
+import type { CallControl } from './tool.types.js';
+import { CallControlError } from '#calls';
+import type { CallContext, RealtimeClientEvent } from '#events';
+
+const TRANSFER_URI = /^(tel:\+?[0-9][0-9\-.()]{2,31}|sips?:[^\s<>"]{3,256})$/;
+
+export interface LiveCallOptions {
+  link: CallLink;
+  logger: Logger;
+  /** The longest a hang-up after speech waits for the speech to finish playing. */
+  endCallMaxWaitMs: number;
+  dtmf: { interDigitMs: number; keyMap: ReadonlyMap<string, string> };
+  onDigits: (call: LiveCall, keys: string[]) => void;
+  onKeyAction: (call: LiveCall, key: string, tool: string) => void;
+}
+
+/** One accepted call, as the tools see it: its SIP data, its conversation state, its key presses. */
+export class LiveCall {
+  readonly conversation: CallConversation;
+  readonly dtmf: DtmfCollector;
+  readonly control: CallControl;
+  /** Tool call ids already acted on (each is reported up to three times). */
+  readonly handledToolCalls = new Set<string>();
+  /** Function call item id → name, for argument events that do not carry the name. */
+  readonly functionNames = new Map<string, string>();
+  readonly ended: Promise<void>;
+  private resolveEnded!: () => void;
+  private isEnded = false;
+  private dtmfSequence = 0;
+
+  constructor(
+    readonly context: CallContext,
+    private readonly options: LiveCallOptions,
+  ) {
+    const callId = context.callId;
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.conversation = new CallConversation({ send: (event) => options.link.send(callId, event) });
+    this.dtmf = new DtmfCollector({
+      ...options.dtmf,
+      onDigits: (keys) => options.onDigits(this, keys),
+      onAction: (key, tool) => options.onKeyAction(this, key, tool),
+    });
+    this.control = new LiveCallControl(this, options);
+  }
+
+  get callId(): string {
+    return this.context.callId;
+  }
+
+  get hasEnded(): boolean {
+    return this.isEnded;
+  }
+
+  /** A tool call id for a run no function call asked for (a key-map action). */
+  nextDtmfToolCallId(): string {
+    return `dtmf_${++this.dtmfSequence}`;
+  }
+
+  /** Sends a client event on the call; false once the call has ended. */
+  send(event: RealtimeClientEvent): boolean {
+    return !this.isEnded && this.options.link.send(this.callId, event);
+  }
+
+  /** The call's sideband closed: everything waiting on it is released. */
+  end(): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.dtmf.dispose();
+    this.conversation.end();
+    this.resolveEnded();
+  }
+}
+
+class LiveCallControl implements CallControl {
+  private hangingUp?: Promise<void>;
+
+  constructor(
+    private readonly call: LiveCall,
+    private readonly options: LiveCallOptions,
+  ) {}
+
+  get ended(): boolean {
+    return this.call.hasEnded;
+  }
+
+  say(text: string): void {
+    const words = String(text).trim().slice(0, 2000);
+    if (words === '') return;
+    this.call.conversation.requestResponse({
+      instructions: `Say exactly this to the caller, and nothing else: ${JSON.stringify(words)}`,
+    });
+  }
+
+  hangUp(options: { afterAgentSpeech?: boolean } = {}): Promise<void> {
+    this.hangingUp ??= this.hangUpOnce(options.afterAgentSpeech ?? false);
+    return this.hangingUp;
+  }
+
+  async refer(targetUri: string): Promise<void> {
+    if (typeof targetUri !== 'string' || !TRANSFER_URI.test(targetUri)) {
+      throw new Error('refer needs a tel: or sip: URI');
+    }
+    if (this.call.hasEnded) throw new Error('the call has ended');
+    await this.options.link.refer(this.call.callId, targetUri);
+  }
+
+  agentSilent(maxWaitMs: number): Promise<boolean> {
+    return this.call.conversation.whenSilent(maxWaitMs);
+  }
+
+  async waitForEnd(timeoutMs: number): Promise<boolean> {
+    if (this.call.hasEnded) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([this.call.ended.then(() => true as const), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async hangUpOnce(afterAgentSpeech: boolean): Promise<void> {
+    const { callId } = this.call;
+    if (afterAgentSpeech) {
+      const outcome = await this.call.conversation.afterNextResponsePlayed(this.options.endCallMaxWaitMs);
+      if (outcome === 'timeout') {
+        this.options.logger.warn(`[${callId}] the goodbye did not finish playing within ${this.options.endCallMaxWaitMs} ms, hanging up`);
+      }
+    }
+    if (this.call.hasEnded) return;
+    this.options.logger.log(`[${callId}] hanging up`);
+    try {
+      await this.options.link.hangup(callId);
+    } catch (error) {
+      // 404: the caller hung up first, which is what we wanted.
+      if (error instanceof CallControlError && error.upstreamStatus === 404) return;
+      throw error;
+    }
+  }
+}
