@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { sql } from 'kysely';
 import { IdempotencyStore } from '../idempotency.store.js';
-import { MemoryIdempotencyStore } from '../memory-idempotency.store.js';
+import { RecentClaims } from '../recent-claims.js';
 import { StorageHealth } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
 import type { StorageDb } from './schema.js';
@@ -15,13 +15,13 @@ import type { StorageDb } from './schema.js';
  * and while the database is unreachable the local claims still keep this replica from answering a call twice —
  * answering calls matters more than sharing the claim (the outage is logged and reported by readiness).
  */
-/** How long this process remembers its own claims (OpenAI's retries of one delivery come within minutes). */
-const LOCAL_CLAIM_TTL_MS = 10 * 60 * 1000;
+/** How long this process surely remembers its own claims (OpenAI's retries of one delivery come within minutes). */
+const LOCAL_CLAIM_TTL_MS = 5 * 60 * 1000;
 
 @Injectable()
 export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
   private readonly logger = new Logger(SqlIdempotencyStore.name);
-  private readonly local = new MemoryIdempotencyStore();
+  private readonly local = new RecentClaims(LOCAL_CLAIM_TTL_MS);
 
   constructor(
     @Inject(KYSELY) private readonly db: StorageDb,
@@ -31,10 +31,10 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    if (!(await this.local.claim(key, Math.min(ttlMs, LOCAL_CLAIM_TTL_MS)))) return false;
+    if (!this.local.claim(key, ttlMs)) return false;
     try {
       const claimed = await this.claimShared(key, ttlMs);
-      if (!claimed) await this.local.release(key);
+      if (!claimed) this.local.release(key);
       return claimed;
     } catch (error) {
       this.health.recordFailure(error);
@@ -57,7 +57,7 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
   }
 
   async release(key: string): Promise<void> {
-    await this.local.release(key);
+    this.local.release(key);
     try {
       await this.db.deleteFrom('idempotency_claims').where('key', '=', key).execute();
     } catch (error) {
@@ -67,7 +67,7 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
   }
 
   onModuleDestroy(): void {
-    this.local.onModuleDestroy();
+    this.local.close();
   }
 
   async ping(): Promise<void> {
