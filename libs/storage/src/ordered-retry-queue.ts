@@ -39,13 +39,16 @@ export class OrderedRetryQueue<T> {
   }
 
   /**
-   * `flush`, bounded, for shutdown: false when the time ran out with writes still waiting — the queue then stops
-   * retrying (what is left is logged by the caller; the process is going away).
+   * `flush`, bounded, for shutdown: false when the time ran out with writes still waiting — the queue then logs what
+   * is left and stops retrying (the process is going away).
    */
   async flushWithin(ms: number): Promise<boolean> {
     const timeout = sleep(ms, false, { ref: false });
     const flushed = await Promise.race([this.flush().then(() => true), timeout]);
-    if (!flushed) this.stopped = true;
+    if (!flushed) {
+      this.stopped = true;
+      this.options.logger.error(`shutting down with ${this.queue.length} write(s) of ${this.options.what} not stored`);
+    }
     return flushed;
   }
 

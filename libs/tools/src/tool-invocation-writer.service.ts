@@ -38,8 +38,6 @@ export class ToolInvocationWriter implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!(await this.queue.flushWithin(SHUTDOWN_FLUSH_MS))) {
-      this.logger.error(`shutting down with ${this.queue.backlog} tool invocation write(s) not stored`);
-    }
+    await this.queue.flushWithin(SHUTDOWN_FLUSH_MS);
   }
 }
