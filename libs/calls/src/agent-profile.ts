@@ -1,4 +1,5 @@
 import type { RealtimeFunctionTool } from 'openai/resources/realtime/realtime';
+import type { TransferTarget } from '#events';
 
 /** Everything that decides how the agent answers one call. */
 export interface AgentProfile {
@@ -10,4 +11,6 @@ export interface AgentProfile {
   transcription?: { model: string; language?: string };
   turnDetection: 'semantic_vad' | 'server_vad';
   tools: RealtimeFunctionTool[];
+  /** Where `transfer_to_human` sends this profile's callers (the environment's target when absent). */
+  transfer?: TransferTarget;
 }

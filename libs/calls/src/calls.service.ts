@@ -51,6 +51,7 @@ export class CallsService {
       context,
       acceptedAt,
       profile: profile.name,
+      ...(profile.transfer ? { transfer: profile.transfer } : {}),
       callerTranscription: profile.transcription !== undefined,
     });
     void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage);

@@ -9,12 +9,24 @@ export type CallEndReason =
   | 'shutdown' // this process is stopping
   | 'handshake_failed'; // the sideband never opened (the call is gone or the accept silently failed)
 
+/**
+ * Where a call's profile sends `transfer_to_human` (either may be absent: the deployment's environment then
+ * decides). `sipUri` takes precedence over `humanAgentNumber` for a SIP REFER.
+ */
+export interface TransferTarget {
+  /** E.164. */
+  humanAgentNumber?: string;
+  sipUri?: string;
+}
+
 export interface CallAcceptedEvent {
   callId: string;
   context: CallContext;
   acceptedAt: Date;
   /** The agent profile that answered. */
   profile: string;
+  /** The profile's transfer target, when it has its own. */
+  transfer?: TransferTarget;
   /** Whether caller speech is transcribed (without it there are no caller lines). */
   callerTranscription: boolean;
 }

@@ -5,6 +5,7 @@ export type {
   BridgeEventName,
   CallEndReason,
   CallAcceptedEvent,
+  TransferTarget,
   CallRejectedEvent,
   CallEndedEvent,
   SidebandConnectedEvent,

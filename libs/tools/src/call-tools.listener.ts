@@ -78,11 +78,13 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
   }
 
   @OnBridgeEvent('call.accepted')
-  onAccepted({ callId, context }: CallAcceptedEvent): void {
+  onAccepted({ callId, context, profile, transfer }: CallAcceptedEvent): void {
     this.calls.set(
       callId,
       new LiveCall(context, {
         link: this.link,
+        profile,
+        transfer,
         logger: this.logger,
         endCallMaxWaitMs: this.tools.endCallMaxWaitMs,
         dtmf: this.dtmf,

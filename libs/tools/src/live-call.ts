@@ -4,12 +4,16 @@ import type { CallLink } from './call-link.js';
 import { DtmfCollector } from './dtmf/dtmf-collector.js';
 import type { CallControl } from './tool.types.js';
 import { CallControlError } from '#calls';
-import type { CallContext, RealtimeClientEvent } from '#events';
+import type { CallContext, RealtimeClientEvent, TransferTarget } from '#events';
 
 const TRANSFER_URI = /^(tel:\+?[0-9][0-9\-.()]{2,31}|sips?:[^\s<>"]{3,256})$/;
 
 export interface LiveCallOptions {
   link: CallLink;
+  /** The profile that answered the call. */
+  profile: string;
+  /** The profile's own transfer target, if any. */
+  transfer?: TransferTarget;
   logger: Logger;
   /** The longest a hang-up after speech waits for the speech to finish playing. */
   endCallMaxWaitMs: number;
@@ -49,6 +53,14 @@ export class LiveCall {
 
   get callId(): string {
     return this.context.callId;
+  }
+
+  get profile(): string {
+    return this.options.profile;
+  }
+
+  get transfer(): TransferTarget | undefined {
+    return this.options.transfer;
   }
 
   get hasEnded(): boolean {

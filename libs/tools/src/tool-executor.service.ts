@@ -137,6 +137,8 @@ export class ToolExecutor {
       toolCallId: request.toolCallId,
       trigger: request.trigger,
       sip: call.context,
+      profile: call.profile,
+      ...(call.transfer ? { transfer: call.transfer } : {}),
       signal: controller.signal,
       call: call.control,
     };

@@ -1,4 +1,4 @@
-import type { CallContext, ToolTrigger } from '#events';
+import type { CallContext, ToolTrigger, TransferTarget } from '#events';
 
 /**
  * What a tool may do to the call it runs in. Narrow on purpose: a tool never sees the sideband socket, so it cannot
@@ -48,6 +48,10 @@ export interface ToolContext {
    * header. All of it is caller-controlled: use it to look things up, never to authorize.
    */
   readonly sip: CallContext;
+  /** The name of the agent profile that answered the call. */
+  readonly profile: string;
+  /** The profile's own `transfer_to_human` target, when it has one (else the environment's applies). */
+  readonly transfer?: TransferTarget;
   /** Aborted when the run times out: pass it to fetch and other cancellable work. */
   readonly signal: AbortSignal;
   readonly call: CallControl;

@@ -36,7 +36,7 @@ export class SipReferTransfer extends HumanTransfer {
   }
 
   async transfer(context: ToolContext): Promise<void> {
-    const target = this.config.targetUri;
+    const target = referTarget(context) ?? this.config.targetUri;
     if (target === undefined) throw new ToolError('Transfers are not available.', 'transfer_unavailable');
     const { callId, call } = context;
     await call.agentSilent(AGENT_SILENCE_WAIT_MS);
@@ -52,4 +52,10 @@ export class SipReferTransfer extends HumanTransfer {
     this.logger.warn(`[${callId}] the call was still here ${this.config.timeoutMs} ms after the REFER: transfer failed`);
     throw new ToolError(NOT_ANSWERED, 'transfer_failed');
   }
+}
+
+/** The call's profile's own target: its SIP URI, else its number as `tel:`. */
+function referTarget({ transfer }: ToolContext): string | undefined {
+  if (transfer?.sipUri) return transfer.sipUri;
+  return transfer?.humanAgentNumber ? `tel:${transfer.humanAgentNumber}` : undefined;
 }

@@ -1,5 +1,5 @@
 import type { CallControl, ToolContext } from '../tool.types.js';
-import type { CallContext } from '#events';
+import type { CallContext, TransferTarget } from '#events';
 
 /** A CallControl that records what a tool asked for, for unit tests of tools. */
 export class RecordingCallControl implements CallControl {
@@ -36,7 +36,15 @@ export class RecordingCallControl implements CallControl {
  * call control that records what the tool asked for.
  */
 export function fakeToolContext(
-  overrides: { callId?: string; toolCallId?: string; sip?: Partial<CallContext>; signal?: AbortSignal; trigger?: ToolContext['trigger'] } = {},
+  overrides: {
+    callId?: string;
+    toolCallId?: string;
+    sip?: Partial<CallContext>;
+    signal?: AbortSignal;
+    trigger?: ToolContext['trigger'];
+    profile?: string;
+    transfer?: TransferTarget;
+  } = {},
 ): ToolContext & { call: RecordingCallControl } {
   const callId = overrides.callId ?? 'rtc_test';
   return {
@@ -44,6 +52,8 @@ export function fakeToolContext(
     toolCallId: overrides.toolCallId ?? 'call_test',
     trigger: overrides.trigger ?? 'model',
     sip: { callId, callerNumber: '+14155550123', dialledNumber: '+18005551212', sipHeaders: [], ...overrides.sip },
+    profile: overrides.profile ?? 'default',
+    ...(overrides.transfer ? { transfer: overrides.transfer } : {}),
     signal: overrides.signal ?? new AbortController().signal,
     call: new RecordingCallControl(),
   };
