@@ -4,6 +4,7 @@ import { CallsModule } from '#calls';
 import { appConfig } from '#config';
 import { EventsModule } from '#events';
 import { HealthModule } from '#health';
+import { MetricsModule } from '#metrics';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
 import { StorageModule } from '#storage';
@@ -16,6 +17,7 @@ import { WebhooksModule } from '#webhooks';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
     EventsModule,
+    MetricsModule,
     StorageModule,
     HealthModule,
     CallsModule,

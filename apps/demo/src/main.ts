@@ -34,8 +34,11 @@ Object.assign(process.env, {
   // No Discord here: the console sink prints each notification exactly as it would be posted (│ lines).
   NOTIFY_CONSOLE: 'true',
   DISCORD_WEBHOOK_URL: '',
+  // The bridge's own log lines, made readable for a terminal (production writes JSON lines).
+  LOG_FORMAT: 'pretty',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'log',
 });
-const app = await startBridge({ logger: ['error'], port: 0 });
+const app = await startBridge({ port: 0 });
 const bridgeUrl = await app.getUrl();
 const bus = app.get(EventBus);
 

@@ -34,8 +34,11 @@ export interface CallAcceptedEvent {
 export interface CallRejectedEvent {
   callId: string;
   context: CallContext;
-  /** `caller_gone`: accept answered 404, the caller hung up before we answered. */
-  reason: 'caller_gone';
+  /**
+   * `caller_gone`: accept answered 404, the caller hung up before we answered. `at_capacity`: this process already
+   * holds MAX_CONCURRENT_CALLS calls; the call was rejected with SIP 486 (busy).
+   */
+  reason: 'caller_gone' | 'at_capacity';
 }
 
 export interface SidebandConnectedEvent {

@@ -30,8 +30,10 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     take: (queue) => Math.min(queue.length, 200),
     apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages)),
   });
-  /** Observers of deliveries (benchmarks, metrics later). */
+  /** Observers of deliveries (benchmarks). */
   onDelivered?: (message: Notification, at: number) => void;
+  /** Each delivery's lag, from stored to delivered (metrics). */
+  private readonly lagObservers: Array<(lagMs: number) => void> = [];
 
   constructor(
     private readonly outbox: NotificationOutbox,
@@ -48,7 +50,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
           outbox,
           logger: this.logger,
           maxBackoffMs: config.maxBackoffMs,
-          onDelivered: (message, at) => this.onDelivered?.(message, at),
+          onDelivered: (message, at) => this.delivered(message, at),
         }),
       );
     }
@@ -58,6 +60,22 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   /** Destinations that were disabled (dead webhook), for readiness. */
   get disabledDestinations(): Array<{ label: string; reason: string }> {
     return [...this.queues.values()].flatMap((q) => (q.disabled ? [{ label: q.label, reason: q.disabled }] : []));
+  }
+
+  /** Retries and 429s so far, across destinations. */
+  get sendStats(): { retries: number; rateLimited: number } {
+    let retries = 0;
+    let rateLimited = 0;
+    for (const queue of this.queues.values()) {
+      retries += queue.retries;
+      rateLimited += queue.rateLimited;
+    }
+    return { retries, rateLimited };
+  }
+
+  /** Calls `observer` with each delivery's lag in milliseconds (stored → delivered). */
+  observeDeliveryLag(observer: (lagMs: number) => void): void {
+    this.lagObservers.push(observer);
   }
 
   /** Notifications stored but not yet delivered, across destinations. */
@@ -116,6 +134,11 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     const flushed = stored && delivered;
     for (const queue of this.queues.values()) queue.stop();
     if (!flushed) this.logger.warn(`stopping with ${this.backlog} notification(s) undelivered; they are sent after the next start`);
+  }
+
+  private delivered(message: Notification, at: number): void {
+    this.onDelivered?.(message, at);
+    for (const observer of this.lagObservers) observer(at - message.createdAt.getTime());
   }
 
   private dispatch(messages: Notification[]): void {

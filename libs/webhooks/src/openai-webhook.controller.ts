@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import getRawBody from 'raw-body';
 import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { WebhookIntake } from './webhook-intake.service.js';
+import { WebhookMetrics } from './webhook.metrics.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
@@ -15,15 +16,22 @@ export class OpenAIWebhookController {
   constructor(
     private readonly verifier: WebhookVerifier,
     private readonly intake: WebhookIntake,
+    private readonly metrics: WebhookMetrics,
     @Inject(webhooksConfig.KEY) private readonly config: ConfigType<typeof webhooksConfig>,
   ) {}
 
   @Post()
   @HttpCode(200)
   async receive(@Req() request: Request): Promise<void> {
-    const rawBody = await this.readBody(request);
-    const webhook = await this.verifier.verify(rawBody, request.headers);
-    await this.intake.receive(webhook);
+    const startedAt = performance.now();
+    try {
+      const rawBody = await this.readBody(request);
+      const webhook = await this.verifier.verify(rawBody, request.headers);
+      this.metrics.handled(await this.intake.receive(webhook), startedAt);
+    } catch (error) {
+      this.metrics.failed(error);
+      throw error;
+    }
   }
 
   /** The signature covers the exact bytes sent, so the body is read raw, never parsed and re-serialized. */

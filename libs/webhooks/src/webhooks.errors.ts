@@ -3,6 +3,8 @@ export enum WebhookErrorCode {
   MissingHeader = 'missing_header',
   MalformedBody = 'malformed_body',
   PayloadTooLarge = 'payload_too_large',
+  /** The process is draining for shutdown: new calls go to another replica (503, OpenAI retries). */
+  Draining = 'draining',
 }
 
 /** The webhook cannot be trusted or read. Mapped to 4xx in `WebhookExceptionFilter`; nothing else happens. */

@@ -4,6 +4,7 @@ import { IncomingCallHandler } from './incoming-call.handler.js';
 import { OpenAIWebhookController } from './openai-webhook.controller.js';
 import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookVerifier } from './webhook-verifier.js';
+import { WebhookMetrics } from './webhook.metrics.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { CallsModule } from '#calls';
 import { ToolsModule } from '#tools';
@@ -11,6 +12,6 @@ import { ToolsModule } from '#tools';
 @Module({
   imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, ToolsModule],
   controllers: [OpenAIWebhookController],
-  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler],
+  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, WebhookMetrics],
 })
 export class WebhooksModule {}
