@@ -3,7 +3,7 @@ import { IncomingCallHandler } from './incoming-call.handler.js';
 import type { VerifiedWebhook } from './webhook-verifier.js';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
-export type WebhookOutcome = 'accepted' | 'caller_gone' | 'duplicate' | 'ignored';
+export type WebhookOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate' | 'ignored';
 
 /**
  * Runs each verified webhook once. Deliveries are at least once and may arrive concurrently: a delivery whose
