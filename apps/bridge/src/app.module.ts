@@ -7,6 +7,7 @@ import { HealthModule } from '#health';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
 import { StorageModule } from '#storage';
+import { TenantsModule } from '#tenants';
 import { ToolsModule } from '#tools';
 import { TranscriptsModule } from '#transcripts';
 import { WebhooksModule } from '#webhooks';
@@ -23,6 +24,7 @@ import { WebhooksModule } from '#webhooks';
     OrderLookupModule,
     TranscriptsModule,
     NotificationsModule,
+    TenantsModule,
     WebhooksModule,
   ],
 })

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { LoggerService, LogLevel } from '@nestjs/common';
+import { ShutdownSignal, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -27,7 +27,8 @@ export async function createBridgeApp(options: BridgeOptions = {}): Promise<Nest
     logger: options.logger ?? levelsUpTo(process.env.LOG_LEVEL),
   });
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  // Every shutdown signal but SIGHUP, which reloads the tenants file (TENANTS_FILE) instead of stopping.
+  app.enableShutdownHooks(Object.values(ShutdownSignal).filter((signal) => signal !== ShutdownSignal.SIGHUP));
   return app;
 }
 

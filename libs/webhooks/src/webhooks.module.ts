@@ -6,10 +6,10 @@ import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { CallsModule } from '#calls';
-import { ToolsModule } from '#tools';
+import { TenantsModule } from '#tenants';
 
 @Module({
-  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, ToolsModule],
+  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, TenantsModule],
   controllers: [OpenAIWebhookController],
   providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler],
 })
