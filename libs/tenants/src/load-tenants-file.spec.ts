@@ -25,7 +25,7 @@ const agentOf = (yaml: string, name: string, files: Record<string, string> = {})
 };
 
 describe('validating a tenants file: every problem names its profile and field', () => {
-  it.each<[string, string, TenantsFileProblem]>([
+  const cases: Array<[string, string, { profile: string; field: string; message: unknown }]> = [
     ['a voice that is not a voice name', 'voice: Marin Smith', { profile: 'acme', field: 'voice', message: expect.stringContaining('voice name') }],
     ['a misspelt field', 'vioce: cedar', { profile: 'acme', field: 'vioce', message: expect.stringContaining('not a field') }],
     ['an unknown turn detection', 'turnDetection: fast', { profile: 'acme', field: 'turnDetection', message: 'must be semantic_vad or server_vad' }],
@@ -47,10 +47,12 @@ describe('validating a tenants file: every problem names its profile and field',
     ['a tool switched off by TOOLS_DISABLED', 'tools: [echo]', { profile: 'acme', field: 'tools', message: 'echo cannot be offered: it is switched off by TOOLS_DISABLED' }],
     ['a tool this deployment does not configure', 'tools: [lookup_order]', { profile: 'acme', field: 'tools', message: expect.stringContaining('lookup_order cannot be offered: it is off') }],
     ['transfer_to_human without any transfer target', 'tools: [transfer_to_human]', { profile: 'acme', field: 'tools', message: expect.stringContaining('needs a transfer target') }],
-  ])('%s', (_label, line, expected) => {
+  ];
+
+  it.each(cases)('%s', (_label, line, expected) => {
     const problems = problemsOf(`profiles:\n  acme:\n    match: { dialled: "+18005551212" }\n    ${line}\n`, { 'acme.md': 'Hello' });
     expect(problems).toEqual([expected]);
-    expect(describeProblem(problems[0])).toMatch(new RegExp(`^profile "acme": ${expected.field!.replace(/[[\].]/g, '\\$&')}: `));
+    expect(describeProblem(problems[0])).toMatch(new RegExp(`^profile "acme": ${expected.field.replace(/[[\].]/g, '\\$&')}: `));
   });
 
   it('tells a person who wrote a number without quotes why it is refused', () => {
@@ -75,7 +77,7 @@ profiles:
     turnDetection: eager
     tools: [nope]
 `);
-    expect(problems.map((p) => `${p.profile}.${p.field}`)).toEqual(['acme.voice', 'globex.turnDetection']);
+    expect(problems.map((p) => `${p.profile}.${p.field}`)).toEqual(['acme.voice', 'globex.turnDetection', 'globex.tools']);
   });
 
   it('refuses a profile that matches nothing, and a default profile that matches something', () => {

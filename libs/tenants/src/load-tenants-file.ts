@@ -124,35 +124,40 @@ function buildProfile(
     return undefined;
   }
   const dto = plainToInstance(ProfileDto, normaliseProfile(value as Record<string, unknown>));
-  const found = flatten(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }), name);
-  if (found.length > 0) {
-    problems.push(...found);
-    return undefined;
-  }
   const before = problems.length;
+  const found = flatten(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }), name);
+  problems.push(...found);
+  // The checks below look at the fields that are valid so far, so that one pass reports everything.
+  const invalid = new Set(found.map((p) => p.field?.split(/[.[]/)[0]));
+  const valid = (...fields: string[]) => fields.every((field) => !invalid.has(field));
   const problem = (field: string, message: string) => problems.push({ profile: name, field, message });
   const { base } = context;
 
   const match: MatchRules = {
-    dialled: (dto.match?.dialled ?? []).map((n) => toE164(n)!),
-    forwardedFrom: (dto.match?.forwardedFrom ?? []).map((n) => toE164(n)!),
-    header: (dto.match?.header ?? []).map((v) => v.trim()),
+    dialled: valid('match') ? (dto.match?.dialled ?? []).map((n) => toE164(n)!) : [],
+    forwardedFrom: valid('match') ? (dto.match?.forwardedFrom ?? []).map((n) => toE164(n)!) : [],
+    header: valid('match') ? (dto.match?.header ?? []).map((v) => v.trim()) : [],
   };
   const matchCount = match.dialled.length + match.forwardedFrom.length + match.header.length;
-  if (name === DEFAULT_PROFILE && matchCount > 0) {
+  if (!valid('match')) {
+    // Already reported.
+  } else if (name === DEFAULT_PROFILE && matchCount > 0) {
     problem('match', 'the default profile answers the calls no other profile matches: it cannot match anything itself');
   } else if (name !== DEFAULT_PROFILE && matchCount === 0) {
     problem('match', 'must list at least one dialled number, forwarded-from number or header value (or name the profile default)');
   }
 
-  if (dto.instructions !== undefined && dto.instructionsFile !== undefined) {
-    problem('instructions', 'set instructions or instructionsFile, not both');
+  let instructions: string | undefined = base.instructions;
+  if (valid('instructions', 'instructionsFile')) {
+    if (dto.instructions !== undefined && dto.instructionsFile !== undefined) {
+      problem('instructions', 'set instructions or instructionsFile, not both');
+    }
+    instructions = dto.instructions?.trim() ?? base.instructions;
+    if (dto.instructionsFile !== undefined) instructions = reader.text(dto.instructionsFile, (m) => problem('instructionsFile', m));
+    if (instructions === '') problem(dto.instructionsFile !== undefined ? 'instructionsFile' : 'instructions', 'must not be empty');
   }
-  let instructions: string | undefined = dto.instructions?.trim() ?? base.instructions;
-  if (dto.instructionsFile !== undefined) instructions = reader.text(dto.instructionsFile, (m) => problem('instructionsFile', m));
-  if (instructions === '') problem(dto.instructionsFile !== undefined ? 'instructionsFile' : 'instructions', 'must not be empty');
 
-  const snippets = knowledgeOf(dto.knowledge ?? [], reader, problem);
+  const snippets = valid('knowledge') ? knowledgeOf(dto.knowledge ?? [], reader, problem) : [];
   const characters = snippets.reduce((sum, s) => sum + s.text.length, 0);
   if (characters > context.knowledgeMaxChars) {
     problem(
@@ -162,7 +167,7 @@ function buildProfile(
   }
 
   const transfer =
-    dto.transfer === undefined
+    dto.transfer === undefined || !valid('transfer')
       ? undefined
       : {
           ...(dto.transfer.humanAgentNumber !== undefined ? { humanAgentNumber: toE164(dto.transfer.humanAgentNumber)! } : {}),
@@ -170,9 +175,9 @@ function buildProfile(
         };
   if (transfer !== undefined && Object.keys(transfer).length === 0) problem('transfer', 'must have humanAgentNumber or sipUri');
 
-  const tools = toolsOf(dto.tools, transfer !== undefined, context, (m) => problem('tools', m));
+  const tools = valid('tools') ? toolsOf(dto.tools, dto.transfer !== undefined, context, (m) => problem('tools', m)) : [];
 
-  if (dto.notifications !== undefined && dto.notifications.discord === undefined) {
+  if (valid('notifications') && dto.notifications !== undefined && dto.notifications.discord === undefined) {
     problem('notifications.discord', 'must be set: a Discord webhook URL, a list of them, or [] for none');
   }
   if (problems.length > before) return undefined;
