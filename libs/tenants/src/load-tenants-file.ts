@@ -100,11 +100,10 @@ function build(reader: FileReader, context: TenantsFileContext, problems: Tenant
   if (file.unmatched?.action === 'default' && file.unmatched.status !== undefined) {
     problems.push({ field: 'unmatched.status', message: 'is only used with action: reject' });
   }
-  if (problems.length > 0) return undefined;
-
+  // Built even when something is wrong already, for its own checks (ambiguous matches) among the valid profiles.
   const built = TenantDirectory.build({ tenantHeader: file.tenantHeader, unmatched, profiles, fallback });
   problems.push(...built.problems);
-  return built.directory;
+  return problems.length > 0 ? undefined : built.directory;
 }
 
 /** The environment's agent as the profile of calls no tenant profile matches. */

@@ -13,6 +13,8 @@ import { ToolRegistry } from '#tools';
 
 /** Editors and Kubernetes replace a file in several steps (write, rename, symlink swap): one reload per burst. */
 const RELOAD_DEBOUNCE_MS = 200;
+/** Directories watched at most (the tenants file's, and those of the files it names). */
+const MAX_WATCHED_DIRECTORIES = 32;
 
 /** What answers a call: an agent profile, or a rejection with this SIP status. */
 export type ProfileChoice =
@@ -41,16 +43,18 @@ interface Snapshot extends LoadedTenants {
 export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TenantProfiles.name);
   private snapshot!: Snapshot;
-  private watcher?: FSWatcher;
+  /** One watcher per directory: replacing a file (rename, symlink swap) is only seen from its directory. */
+  private readonly watchers = new Map<string, FSWatcher>();
+  /** Directory → names of the files the last load attempt read there (a change to one of them reloads). */
+  private watchedNames = new Map<string, Set<string>>();
+  private readonly unwatchable = new Set<string>();
   private debounce?: NodeJS.Timeout;
-  /** Files of the last load attempt in the watched directory (a change to one of them reloads). */
-  private watchedNames = new Set<string>();
   /** The fingerprint of the last refused version, so that it is reported once, not on every unrelated event. */
   private refusedFingerprint?: string;
   private reloadWaiters: Array<(outcome: ReloadOutcome) => void> = [];
   private readonly onHangup = () => {
     this.logger.log('SIGHUP: reloading the tenants file');
-    this.reload();
+    this.reload({ explicit: true });
   };
 
   constructor(
@@ -71,18 +75,20 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
       this.snapshot = { directory: TenantDirectory.single(environmentProfile(this.base())), fingerprint: '', files: [], notify: new Map() };
     } else {
       const result = this.load(file);
-      if (!result.ok) throw result.error;
+      if (!result.ok) {
+        this.onModuleDestroy();
+        throw result.error;
+      }
       this.snapshot = result.snapshot;
       this.report('loaded', result.snapshot);
-      this.watch(file);
     }
     process.on('SIGHUP', this.onHangup);
   }
 
   onModuleDestroy(): void {
     process.off('SIGHUP', this.onHangup);
-    this.watcher?.close();
-    this.watcher = undefined;
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     clearTimeout(this.debounce);
   }
 
@@ -108,10 +114,10 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Reads the tenants file again. A valid version applies to calls accepted from now on; an invalid one is logged
-   * and the profiles in use stay.
+   * (once per version, unless `explicit`: someone asked) and the profiles in use stay.
    */
-  reload(): ReloadOutcome {
-    const outcome = this.reloadOnce();
+  reload({ explicit = false }: { explicit?: boolean } = {}): ReloadOutcome {
+    const outcome = this.reloadOnce(explicit);
     const waiters = this.reloadWaiters;
     this.reloadWaiters = [];
     waiters.forEach((resolve) => resolve(outcome));
@@ -123,7 +129,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
     return new Promise((resolve) => this.reloadWaiters.push(resolve));
   }
 
-  private reloadOnce(): ReloadOutcome {
+  private reloadOnce(explicit: boolean): ReloadOutcome {
     const file = this.config.file;
     if (file === undefined) {
       this.logger.log('no TENANTS_FILE is set: nothing to reload');
@@ -131,7 +137,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
     }
     const result = this.load(file);
     if (!result.ok) {
-      if (result.fingerprint !== this.refusedFingerprint) {
+      if (explicit || result.fingerprint !== this.refusedFingerprint) {
         this.logger.error(
           `the new tenants file was refused, the profiles in use stay (${this.profileNames.join(', ')}):\n` +
             result.error.problems.map((p) => `  - ${describeProblem(p)}`).join('\n'),
@@ -141,7 +147,10 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
       return { kind: 'rejected', error: result.error };
     }
     this.refusedFingerprint = undefined;
-    if (result.snapshot.fingerprint === this.snapshot.fingerprint) return { kind: 'unchanged' };
+    if (result.snapshot.fingerprint === this.snapshot.fingerprint) {
+      if (explicit) this.logger.log('the tenants file is unchanged: the profiles in use stay');
+      return { kind: 'unchanged' };
+    }
     this.snapshot = result.snapshot;
     this.report('reloaded', result.snapshot);
     return { kind: 'applied', profiles: this.profileNames };
@@ -154,8 +163,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
 
   private load(file: string): { ok: true; snapshot: Snapshot } | { ok: false; error: TenantsFileError; fingerprint: string } {
     const result = loadTenantsFile(file, { base: this.base(), tools: this.tools, knowledgeMaxChars: this.config.knowledgeMaxChars });
-    const directory = dirname(file);
-    this.watchedNames = new Set(result.files.filter((path) => dirname(path) === directory).map((path) => basename(path)));
+    this.watch([file, ...result.files]);
     if (!result.ok) return result;
     // Destinations are registered only once the file is known to be good.
     const notify = new Map<string, string[]>();
@@ -181,25 +189,47 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private watch(file: string): void {
-    const directory = dirname(file);
-    const name = basename(file);
-    const fallback = 'changes are not noticed: send SIGHUP to reload the tenants file';
+  /** Watches the directories of these files (and stops watching those no longer needed). */
+  private watch(files: string[]): void {
+    const wanted = new Map<string, Set<string>>();
+    for (const path of files) {
+      const names = wanted.get(dirname(path)) ?? new Set<string>();
+      names.add(basename(path));
+      wanted.set(dirname(path), names);
+    }
+    this.watchedNames = wanted;
+    for (const [directory, watcher] of this.watchers) {
+      if (wanted.has(directory)) continue;
+      watcher.close();
+      this.watchers.delete(directory);
+    }
+    for (const directory of wanted.keys()) {
+      if (this.watchers.has(directory) || this.unwatchable.has(directory)) continue;
+      if (this.watchers.size >= MAX_WATCHED_DIRECTORIES) break;
+      this.watchDirectory(directory);
+    }
+  }
+
+  private watchDirectory(directory: string): void {
+    const fallback = 'changes there are noticed on SIGHUP only';
     try {
-      this.watcher = watch(directory, { persistent: false }, (_event, changed) => {
-        const changedName = changed?.toString();
+      const watcher = watch(directory, { persistent: false }, (_event, changed) => {
+        const name = changed?.toString();
         // `..data` and friends: a Kubernetes ConfigMap swaps a symlinked directory.
-        if (changedName && changedName !== name && !changedName.startsWith('..') && !this.watchedNames.has(changedName)) return;
+        if (name && !name.startsWith('..') && !this.watchedNames.get(directory)?.has(name)) return;
         clearTimeout(this.debounce);
         this.debounce = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS).unref();
       });
-      this.watcher.on('error', (error) => {
+      watcher.on('error', (error) => {
         this.logger.warn(`watching ${directory} failed (${error.message}): ${fallback}`);
-        this.watcher?.close();
-        this.watcher = undefined;
+        watcher.close();
+        this.watchers.delete(directory);
+        this.unwatchable.add(directory);
       });
+      this.watchers.set(directory, watcher);
     } catch (error) {
-      this.logger.warn(`cannot watch ${directory} (${(error as Error).message}): ${fallback}`);
+      this.unwatchable.add(directory);
+      this.logger.warn(`cannot watch ${directory} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ${fallback}`);
     }
   }
 }
