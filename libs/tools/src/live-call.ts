@@ -37,7 +37,7 @@ export class LiveCall {
   private resolveEnded!: () => void;
   private isEnded = false;
   private dtmfSequence = 0;
-  /** The only tools this call may run, when its profile decided (see `allows`). */
+  /** The only tools this call may run (those offered in its accept body); undefined: every enabled tool. */
   readonly allowedTools?: ReadonlySet<string>;
 
   constructor(

@@ -139,11 +139,14 @@ export class ToolExecutor {
     return allowed.has(name) ? this.registry.find(name) : undefined;
   }
 
-  /** What the model hears when it calls a tool that does not exist, or that this call's profile does not offer. */
+  /**
+   * What the model hears when it calls a tool that does not exist here (unknown, or off in this deployment), or one
+   * this deployment offers but not to this call's profile.
+   */
   private unavailable(call: LiveCall, name: string): { status: ToolStatus; output: string } {
     const offered = call.allowedTools ? [...call.allowedTools].sort() : this.registry.names();
     const available = offered.slice(0, MAX_LISTED_NAMES).join(', ') || 'none';
-    if (call.allowedTools !== undefined && this.registry.find(name) !== undefined) {
+    if (call.allowedTools !== undefined && this.registry.get(name) !== undefined) {
       return failure('unknown_tool', 'tool_not_allowed', `The tool ${JSON.stringify(name)} is not available on this line. Tools: ${available}.`);
     }
     return failure('unknown_tool', 'unknown_tool', `There is no tool called ${JSON.stringify(name)}. Tools: ${available}.`);
