@@ -43,7 +43,9 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   ) {
     if (config.discordWebhookUrl) this.defaults.push(this.addDestination(new DiscordWebhookSink(config.discordWebhookUrl, config.requestTimeoutMs)));
     if (config.console) this.local.push(this.addDestination(new ConsoleSink()));
-    if (!config.discordWebhookUrl) this.logger.warn('DISCORD_WEBHOOK_URL is not set: call notifications are not posted anywhere');
+    if (!config.discordWebhookUrl) {
+      this.logger.warn('DISCORD_WEBHOOK_URL is not set: calls are not posted anywhere unless their agent profile has a webhook of its own');
+    }
   }
 
   /** Ids of the deployment's default destinations (DISCORD_WEBHOOK_URL), for calls whose profile adds to them. */
