@@ -8,6 +8,7 @@ import { MetricsModule } from '#metrics';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
 import { StorageModule } from '#storage';
+import { TenantsModule } from '#tenants';
 import { ToolsModule } from '#tools';
 import { TranscriptsModule } from '#transcripts';
 import { WebhooksModule } from '#webhooks';
@@ -25,6 +26,7 @@ import { WebhooksModule } from '#webhooks';
     OrderLookupModule,
     TranscriptsModule,
     NotificationsModule,
+    TenantsModule,
     WebhooksModule,
   ],
 })

@@ -3,18 +3,18 @@ import { buildAcceptPayload } from './accept-payload.js';
 import type { AgentProfile } from './agent-profile.js';
 import { CallSessions } from './call-sessions.service.js';
 import { callControlConfig } from './calls.config.js';
+import { CallControlError } from './calls.errors.js';
 import { OpenAICallControl } from './openai-call-control.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallContext } from '#events';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
-/** `rejected`: this process is at MAX_CONCURRENT_CALLS and rejected the call (SIP 486). */
-export type IncomingCallOutcome = 'accepted' | 'caller_gone' | 'duplicate' | 'rejected';
+export type IncomingCallOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate';
 
 /** SIP "486 Busy Here": what a caller hears when every line of this process is taken. */
 const BUSY_HERE = 486;
 
-/** The call lifecycle commands: accept an incoming call and attach to it. */
+/** The call lifecycle commands: accept an incoming call and attach to it, or reject it. */
 @Injectable()
 export class CallsService {
   private readonly logger = new Logger(CallsService.name);
@@ -81,8 +81,11 @@ export class CallsService {
       profile: profile.name,
       ...(profile.transfer ? { transfer: profile.transfer } : {}),
       callerTranscription: profile.transcription !== undefined,
+      tools: profile.tools.flatMap((tool) => (tool.name ? [tool.name] : [])),
+      ...(profile.metadata ? { metadata: profile.metadata } : {}),
+      ...(profile.notify ? { notify: profile.notify } : {}),
     });
-    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage);
+    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name);
     return 'accepted';
   }
 
@@ -98,7 +101,32 @@ export class CallsService {
       throw error;
     }
     this.logger.warn(`[${callId}] rejected with 486: at capacity (${this.config.maxConcurrentCalls} calls)`);
-    this.bus.emit('call.rejected', { callId, context, reason: 'at_capacity' });
+    this.bus.emit('call.rejected', { callId, context, reason: 'at_capacity', statusCode: BUSY_HERE });
+    return 'rejected';
+  }
+
+  /**
+   * Rejects a call no agent answers (`POST /realtime/calls/{id}/reject` with this SIP status), once. Throws
+   * `CallControlError` when OpenAI should retry; a 404 means the caller already hung up.
+   */
+  async rejectIncoming(context: CallContext, statusCode: number): Promise<IncomingCallOutcome> {
+    const { callId } = context;
+    const claimKey = `call:${callId}`;
+    if (!(await this.claims.claim(claimKey, WEBHOOK_CLAIM_TTL_MS))) return 'duplicate';
+    try {
+      await this.control.reject(callId, statusCode);
+    } catch (error) {
+      if (error instanceof CallControlError && error.upstreamStatus === 404) {
+        this.logger.log(`[${callId}] caller hung up before the call was rejected`);
+        this.bus.emit('call.rejected', { callId, context, reason: 'caller_gone' });
+        return 'caller_gone';
+      }
+      await this.claims.release(claimKey);
+      this.logger.error(`[${callId}] reject failed: ${(error as Error).message}`);
+      throw error;
+    }
+    this.logger.log(`[${callId}] rejected with SIP ${statusCode}: no agent profile answers this call`);
+    this.bus.emit('call.rejected', { callId, context, reason: 'unknown_number', statusCode });
     return 'rejected';
   }
 }

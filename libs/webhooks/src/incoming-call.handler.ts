@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
-import { AgentProfiles, CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
-import { ToolRegistry } from '#tools';
+import { CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
+import { TenantProfiles } from '#tenants';
 
 const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** `realtime.call.incoming`: read the call, choose its agent, accept it. */
+/** `realtime.call.incoming`: read the call, choose its agent, accept it (or reject it, as the tenants file says). */
 @Injectable()
 export class IncomingCallHandler {
   constructor(
     private readonly calls: CallsService,
-    private readonly profiles: AgentProfiles,
-    private readonly tools: ToolRegistry,
+    private readonly tenants: TenantProfiles,
   ) {}
 
   async handle(event: Record<string, unknown>): Promise<IncomingCallOutcome> {
@@ -21,6 +20,8 @@ export class IncomingCallHandler {
       throw new WebhookError(WebhookErrorCode.MalformedBody, 'realtime.call.incoming without a valid data.call_id');
     }
     const context = parseCallContext(callId, data?.sip_headers);
-    return this.calls.acceptIncoming(context, this.profiles.forCall(context, this.tools.schemas()));
+    const choice = this.tenants.choose(context);
+    if (choice.kind === 'reject') return this.calls.rejectIncoming(context, choice.statusCode);
+    return this.calls.acceptIncoming(context, choice.profile);
   }
 }

@@ -5,7 +5,7 @@ import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import { Lifecycle } from '#health';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
-export type WebhookOutcome = 'accepted' | 'caller_gone' | 'duplicate' | 'ignored' | 'rejected';
+export type WebhookOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate' | 'ignored';
 
 /**
  * Runs each verified webhook once. Deliveries are at least once and may arrive concurrently: a delivery whose

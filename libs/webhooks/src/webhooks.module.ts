@@ -7,10 +7,10 @@ import { WebhookVerifier } from './webhook-verifier.js';
 import { WebhookMetrics } from './webhook.metrics.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { CallsModule } from '#calls';
-import { ToolsModule } from '#tools';
+import { TenantsModule } from '#tenants';
 
 @Module({
-  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, ToolsModule],
+  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, TenantsModule],
   controllers: [OpenAIWebhookController],
   providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, WebhookMetrics],
 })
