@@ -101,8 +101,8 @@ function documentedVariables(file) {
 // --- Kubernetes ------------------------------------------------------------------------------------------------
 
 /**
- * A parsed object and where it came from, so a problem can name the file and line. `generated` objects are the
- * ConfigMaps kustomize makes from configMapGenerator.
+ * A parsed object and where it came from, so a problem can name the file and line. Objects with `generatedAt` are
+ * the ConfigMaps kustomize makes from configMapGenerator (located at their generator entry).
  */
 function resourceOf(file, object, { doc, lineCounter, example = false, generatedAt } = {}) {
   const label = `${object?.kind ?? '?'}/${object?.metadata?.name ?? '?'}`;
@@ -127,6 +127,11 @@ function lineOf(doc, lineCounter, path) {
   return 1;
 }
 
+/** The first line of a YAML parse error (the rest is a code excerpt). */
+function yamlError(error) {
+  return error.message.split('\n')[0].replace(/:$/, '');
+}
+
 function listYamlFiles(dir) {
   const files = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -149,12 +154,12 @@ async function modelFor(apiVersion, kind) {
   }
 }
 
-async function validateSchema(resource, path = []) {
+async function validateSchema(resource) {
   const { apiVersion, kind } = resource.object;
   const Model = await modelFor(apiVersion, kind);
   if (!Model) {
     report(
-      resource.at(path),
+      resource.at(),
       `unknown kind ${kind} (apiVersion ${apiVersion}): the Kubernetes schemas have no such built-in kind, so it cannot ` +
         'be validated. Keep custom resources (ServiceMonitor …) as snippets in the README instead',
     );
@@ -183,7 +188,7 @@ async function validateKubernetes(dir) {
   const kustomizationDoc = parseAllDocuments(kustomizationText, { lineCounter: kustomizationCounter })[0];
   const kustomization = kustomizationDoc?.toJS() ?? {};
   const kAt = (path) => `${shown(kustomizationFile)}:${lineOf(kustomizationDoc, kustomizationCounter, path)}`;
-  for (const error of kustomizationDoc?.errors ?? []) report(kAt([]), `YAML: ${error.message}`);
+  for (const error of kustomizationDoc?.errors ?? []) report(kAt([]), `YAML: ${yamlError(error)}`);
   if (kustomization.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || kustomization.kind !== 'Kustomization') {
     report(kAt([]), 'must be apiVersion kustomize.config.k8s.io/v1beta1, kind Kustomization');
   }
@@ -240,13 +245,13 @@ async function validateKubernetes(dir) {
     if (file === kustomizationFile || generatorInputs.has(file)) continue;
     const example = /\.example\.ya?ml$/.test(file);
     if (example && listed.has(file)) {
-      report(shown(file), 'is an example but kustomization.yaml lists it under resources: `kubectl apply -k` would apply its placeholders (over the real Secret)');
+      report(shown(file), 'is an example but kustomization.yaml lists it under resources: `kubectl apply -k` would apply its placeholders (for the Secret: over the real one)');
     } else if (!example && !listed.has(file)) {
       report(shown(file), 'is not listed under resources in kustomization.yaml, so `kubectl apply -k` skips it (list it, or name it *.example.yaml)');
     }
     const lineCounter = new LineCounter();
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'), { lineCounter })) {
-      for (const error of doc.errors) report(`${shown(file)}:${error.linePos?.[0]?.line ?? '?'}`, `YAML: ${error.message.split('\n')[0].replace(/:$/, '')}`);
+      for (const error of doc.errors) report(`${shown(file)}:${error.linePos?.[0]?.line ?? '?'}`, `YAML: ${yamlError(error)}`);
       if (doc.errors.length > 0) continue;
       const object = doc.toJS();
       if (object === null || object === undefined) continue;
@@ -577,7 +582,7 @@ function tenantsProblems(text) {
   const doc = parseAllDocuments(text, { lineCounter })[0];
   if (!doc) return [{ line: 1, message: 'is empty' }];
   if (doc.errors.length > 0) {
-    return doc.errors.map((error) => ({ line: error.linePos?.[0]?.line ?? 1, message: `does not parse as YAML: ${error.message.split('\n')[0].replace(/:$/, '')}` }));
+    return doc.errors.map((error) => ({ line: error.linePos?.[0]?.line ?? 1, message: `does not parse as YAML: ${yamlError(error)}` }));
   }
   const tenants = doc.toJS();
   const found = [];
@@ -680,7 +685,7 @@ function validateCompose(file) {
   try {
     compose = parse(readFileSync(file, 'utf8'), { merge: true });
   } catch (error) {
-    report(name, `YAML: ${error.message.split('\n')[0].replace(/:$/, '')}`);
+    report(name, `YAML: ${yamlError(error)}`);
     return;
   }
   const services = compose?.services ?? {};
@@ -700,7 +705,8 @@ function validateCompose(file) {
   if (!(bridge.tmpfs ?? []).includes('/tmp')) report(at, 'needs a tmpfs on /tmp');
   if (!JSON.stringify(bridge.healthcheck?.test ?? '').includes(LIVENESS_PATH)) report(at, `healthcheck must probe ${LIVENESS_PATH}`);
 
-  const host = /@([^:/?]+)/.exec(String(env.DATABASE_URL ?? ''))?.[1];
+  const authority = String(env.DATABASE_URL ?? '').replace(/^[a-z]+:\/\//, '');
+  const host = /^([^:/?]+)/.exec(authority.slice(authority.lastIndexOf('@') + 1))?.[1];
   const database = host ? services[host] : undefined;
   if (!env.DATABASE_URL) report(at, 'DATABASE_URL must point at the PostgreSQL service');
   else if (!database) report(at, `DATABASE_URL names host ${host}, which is not a service of this file`);
