@@ -4,19 +4,23 @@
 //     them with a validate() per kind); kinds it has no schema for fail loudly instead of passing unchecked;
 //  2. what a schema cannot see: probes on the app's endpoints and port, environment names the app documents in
 //     .env.example, credentials only from the Secret and every referenced key present in secret.example.yaml, the
-//     tenants file parses, the grace period covers preStop + drain + the outbox flush, a non-root read-only
-//     container, selectors that select the pods, and kustomization.yaml listing what it should (and no example);
+//     tenants file loads (with the service's own loader, from the build: as the pod would see it, against the tools
+//     and agent settings of the Deployment), the grace period covers preStop + drain + the outbox flush, a non-root
+//     read-only container, selectors that select the pods, and kustomization.yaml listing what it should (and no
+//     example);
 //  3. docker-compose.yml: PostgreSQL wired with a healthcheck, the bridge's environment documented, its stop grace
 //     period covering the drain, the demo profile present.
 // Usage: node scripts/validate-manifests.mjs [--dir deploy/kubernetes] [--env-example .env.example]
 //                                            [--compose docker-compose.yml | --no-compose]
 // Exit 0 when everything holds; otherwise every problem is printed (file:line, the object, why) and the exit is 1.
+// Needs the build (`npm run build`; `npm run validate:deploy` builds first): the tenants file is checked by dist/.
 // The schemas accept unknown fields, as the API server's non-strict mode does: the checks below therefore assert
 // the fields that matter are present, rather than trusting that a misspelt one would be noticed.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parse, parseAllDocuments } from 'yaml';
+import { LineCounter, parse, parseAllDocuments, parseDocument } from 'yaml';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,9 +47,19 @@ const CREDENTIALS = new Set([
   'ORDER_API_TOKEN',
 ]);
 const PLACEHOLDER = 'replace-me';
+/**
+ * What turns a tool on besides TOOLS_DISABLED: each tool's isEnabled() is true only when one of these variables is
+ * set (transfer_to_human: HumanTransfer.configured; lookup_order: OrderApiClient.configured). A tool not named here
+ * is on unless TOOLS_DISABLED names it. Keep in step when a tool gets an isEnabled().
+ */
+const TOOL_CONFIGURED_BY = {
+  transfer_to_human: ['HUMAN_AGENT_NUMBER', 'TRANSFER_SIP_URI'],
+  lookup_order: ['ORDER_API_URL'],
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 const options = parseArguments(process.argv.slice(2));
+const service = await builtService();
 const problems = [];
 const report = (where, message) => problems.push(`${where}: ${message}`);
 
@@ -96,6 +110,50 @@ function documentedVariables(file) {
     if (match) names.set(match[1], match[2]);
   }
   return names;
+}
+
+/**
+ * The service's own code, from the build: outside the TypeScript sources the package's `#…` imports resolve to
+ * dist/. The tenants file is loaded by the loader the service runs, with the tools the application declares.
+ */
+async function builtService() {
+  const specifiers = ['#tenants', '#calls', '#tools', '#bridge'];
+  const missing = specifiers.map((specifier) => fileURLToPath(import.meta.resolve(specifier))).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    console.error(
+      `✗ ${missing.map((file) => relative(ROOT, file)).join(', ')} not found: run npm run build first ` +
+        '(the tenants file is checked with the service\'s own loader, from the build)',
+    );
+    process.exit(1);
+  }
+  const [tenants, calls, tools, bridge] = await Promise.all(specifiers.map((specifier) => import(specifier)));
+  return { tenants, calls, tools, declaredTools: await declaredTools(bridge.AppModule, tools.RealtimeToolMetadata) };
+}
+
+/**
+ * name → @RealtimeTool() options of every tool the application declares: what the tool registry discovers at
+ * start-up (class providers carrying RealtimeToolMetadata), found by walking the modules AppModule imports.
+ */
+async function declaredTools(root, RealtimeToolMetadata) {
+  const found = new Map();
+  const seen = new Set();
+  const visit = async (entry) => {
+    const ref = await entry;
+    const resolved = typeof ref?.forwardRef === 'function' ? ref.forwardRef() : ref;
+    const module = typeof resolved === 'function' ? resolved : resolved?.module;
+    if (!module || seen.has(resolved)) return;
+    seen.add(resolved);
+    // A dynamic module ({ module, providers, imports }) adds to what its class declares.
+    const metadata = (key) => [...(Reflect.getMetadata(key, module) ?? []), ...(resolved === module ? [] : resolved[key] ?? [])];
+    for (const provider of metadata('providers')) {
+      const type = typeof provider === 'function' ? provider : provider?.useClass;
+      const declared = type ? Reflect.getMetadata(RealtimeToolMetadata.KEY, type) : undefined;
+      if (typeof declared?.name === 'string') found.set(declared.name, declared);
+    }
+    for (const imported of metadata('imports')) await visit(imported);
+  };
+  await visit(root);
+  return found;
 }
 
 // --- Kubernetes ------------------------------------------------------------------------------------------------
@@ -358,7 +416,7 @@ function checkDeployment(deployment, { configMaps, secrets }) {
   checkGracePeriod(ctx, number('SHUTDOWN_DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS));
   checkHardening(ctx);
   const tenants = env.get('TENANTS_FILE');
-  if (tenants?.value) checkTenantsMount(tenants, ctx);
+  if (tenants?.value) checkTenantsMount(tenants, { ...ctx, env });
 
   const annotations = spec.template?.metadata?.annotations ?? {};
   if (annotations['prometheus.io/scrape'] === 'true') {
@@ -541,7 +599,7 @@ function preStopSeconds(preStop) {
   return match ? Number(match[1]) : undefined;
 }
 
-function checkTenantsMount(tenants, { pod, container, configMaps, at }) {
+function checkTenantsMount(tenants, { pod, container, configMaps, env, at }) {
   const file = tenants.value;
   const mounts = container.volumeMounts ?? [];
   const volumes = pod.volumes ?? [];
@@ -567,54 +625,139 @@ function checkTenantsMount(tenants, { pod, container, configMaps, at }) {
     return;
   }
   const source = configMap.sources?.[key];
-  for (const { line, message } of tenantsProblems(text)) {
-    report(source ? `${source}:${line}` : configMap.at(['data', key]), `tenants file (TENANTS_FILE ${file}): ${message}`);
+  const where = (line) => (source ? `${source}:${line}` : configMap.at(['data', key]));
+  const volumeFiles = mount.subPath
+    ? { [basename(file)]: text }
+    : Object.fromEntries(
+        items
+          ? items.filter((item) => item.key in (configMap.object.data ?? {})).map((item) => [item.path, configMap.object.data[item.key]])
+          : Object.entries(configMap.object.data ?? {}),
+      );
+  const inMount = mount.subPath ? basename(file) : inVolume;
+  for (const { line, message } of tenantsFileProblems(text, { volumeFiles, inMount, mount, configMap: volume.configMap.name, env, at })) {
+    report(where(line), `tenants file (TENANTS_FILE ${file}): ${message}`);
   }
 }
 
 /**
- * The shape of a tenants file: profiles, each with a unique name, dialled numbers in E.164 (each claimed by one
- * profile only), and optional instructions, voice and tool names. Fields beyond these are left to the service's own
- * loader, which validates the file completely at start-up.
+ * Loads the tenants file as the pod would: the files of its volume (the ConfigMap's keys, or its `items`) are written
+ * to a temporary directory standing for the mount, and the service's loader (#tenants) reads them there, with the
+ * context the service builds (TenantProfiles): the environment's agent as the base, the tools the application
+ * declares (on or off as this Deployment's environment makes them) and the knowledge cap. Returns the problems,
+ * each at the line of the tenants file it concerns.
  */
-function tenantsProblems(text) {
+function tenantsFileProblems(text, { volumeFiles, inMount, mount, configMap, env, at }) {
   const lineCounter = new LineCounter();
-  const doc = parseAllDocuments(text, { lineCounter })[0];
-  if (!doc) return [{ line: 1, message: 'is empty' }];
-  if (doc.errors.length > 0) {
-    return doc.errors.map((error) => ({ line: error.linePos?.[0]?.line ?? 1, message: `does not parse as YAML: ${yamlError(error)}` }));
-  }
-  const tenants = doc.toJS();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const found = [];
   const problem = (path, message) => found.push({ line: lineOf(doc, lineCounter, path), message });
-  if (!Array.isArray(tenants?.profiles) || tenants.profiles.length === 0) {
-    problem(['profiles'], 'must have a non-empty `profiles` list');
+
+  // The environment as the container gets it. Values from the Secret are unknown here: such a variable counts as set.
+  const known = Object.fromEntries([...env].filter(([, entry]) => !entry.secret && entry.value !== undefined).map(([name, entry]) => [name, entry.value]));
+  const isSet = (name) => env.get(name)?.secret === true || String(known[name] ?? '').trim() !== '';
+
+  const directory = mkdtempSync(join(tmpdir(), 'bridge-tenants-'));
+  try {
+    for (const [path, content] of Object.entries(volumeFiles)) {
+      const target = resolve(directory, path);
+      if (!target.startsWith(directory + sep)) continue;
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, content);
+    }
+    const tenantsFile = join(directory, inMount);
+
+    // The service's own configuration, on this Deployment's values (an instructions file would be in the image).
+    const { AGENT_INSTRUCTIONS_FILE, ...agentEnv } = known;
+    if (AGENT_INSTRUCTIONS_FILE && !agentEnv.AGENT_INSTRUCTIONS) agentEnv.AGENT_INSTRUCTIONS = `(the text of ${AGENT_INSTRUCTIONS_FILE})`;
+    let agent;
+    let tenants;
+    try {
+      agent = withEnvironment(agentEnv, () => service.calls.agentConfig());
+      tenants = withEnvironment({ ...known, TENANTS_FILE: tenantsFile }, () => service.tenants.tenantsConfig());
+    } catch (error) {
+      const why = error.problems?.map((p) => `${p.variable}: ${p.problems.join('; ')}`).join(', ') ?? error.message;
+      report(at(['env']), `the settings the tenant profiles are built with are invalid (the service would not start): ${why}`);
+      return found;
+    }
+    const tools = toolCatalog(known, isSet);
+    const base = new service.calls.AgentProfiles(agent).defaultProfile(tools.schemasOf(tools.all().filter((t) => t.enabled).map((t) => t.name)));
+    const result = service.tenants.loadTenantsFile(tenantsFile, { base, tools, knowledgeMaxChars: tenants.knowledgeMaxChars });
+
+    if (!result.ok) {
+      for (const loaderProblem of result.error.problems) {
+        const path = problemPath(loaderProblem);
+        const named = doc.getIn(path);
+        // A file the tenants file names that the pod would not have: say which, and how to ship it.
+        if (/file$/i.test(loaderProblem.field ?? '') && typeof named === 'string' && /\(ENOENT\)$/.test(loaderProblem.message)) {
+          const advice = isAbsolute(named)
+            ? 'name it relative to the tenants file, in the same ConfigMap'
+            : `add it to the configMapGenerator of ${configMap} in kustomization.yaml${mount.subPath ? ', and mount the ConfigMap as a directory (not subPath)' : ' (and to the volume\'s items, if it lists them)'}`;
+          problem(path, `${service.tenants.describeProblem({ ...loaderProblem, message: `${named} is not in the ConfigMap volume ${configMap} as the pod mounts it at ${mount.mountPath}: ${advice}` })}`);
+          continue;
+        }
+        const yamlLine = /at line (\d+),/.exec(loaderProblem.message);
+        if (yamlLine) found.push({ line: Number(yamlLine[1]), message: service.tenants.describeProblem(loaderProblem) });
+        else problem(path, service.tenants.describeProblem(loaderProblem));
+      }
+      return found;
+    }
+    // Credentials stay out of ConfigMaps: a profile's own Discord webhooks would need the file in a Secret.
+    for (const [name, profile] of [...result.directory.profiles, [result.directory.fallback.agent.name, result.directory.fallback]]) {
+      if ((profile.notifications?.discord ?? []).length > 0) {
+        problem(['profiles', name, 'notifications', 'discord'], `profile "${name}": notifications.discord: Discord webhook URLs are credentials: they belong in a Secret, not a ConfigMap (DISCORD_WEBHOOK_URL in bridge-secrets)`);
+      }
+    }
     return found;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
-  const names = new Set();
-  const numbers = new Map();
-  tenants.profiles.forEach((profile, i) => {
-    const name = profile?.name;
-    const where = `profile ${typeof name === 'string' ? name : `#${i + 1}`}`;
-    if (typeof name !== 'string' || !name.trim()) problem(['profiles', i], `${where}: name must be a non-empty string`);
-    else if (names.has(name)) problem(['profiles', i, 'name'], `${where}: the name is used twice`);
-    else names.add(name);
-    const dialled = profile?.match?.numbers;
-    if (!Array.isArray(dialled) || dialled.length === 0) problem(['profiles', i, 'match'], `${where}: match.numbers must list the dialled numbers`);
-    (Array.isArray(dialled) ? dialled : []).forEach((number, n) => {
-      const path = ['profiles', i, 'match', 'numbers', n];
-      if (typeof number !== 'string' || !/^\+[1-9]\d{6,14}$/.test(number)) problem(path, `${where}: ${JSON.stringify(number)} is not an E.164 number (quote it: "+15551234567")`);
-      else if (numbers.has(number)) problem(path, `${where}: ${number} is already matched by profile ${numbers.get(number)}`);
-      else numbers.set(number, name);
-    });
-    for (const field of ['instructions', 'voice']) {
-      if (profile?.[field] !== undefined && (typeof profile[field] !== 'string' || !profile[field].trim())) problem(['profiles', i, field], `${where}: ${field} must be a non-empty string`);
-    }
-    if (profile?.tools !== undefined && (!Array.isArray(profile.tools) || !profile.tools.every((t) => typeof t === 'string'))) {
-      problem(['profiles', i, 'tools'], `${where}: tools must be a list of tool names`);
-    }
+}
+
+/** The YAML path a loader problem concerns: `profile "acme": knowledge[0].file` → profiles.acme.knowledge.0.file. */
+function problemPath({ profile, field }) {
+  const fieldPath = (field ?? '').split(/\.|\[(\d+)\]/).filter((part) => part !== undefined && part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  return profile === undefined ? fieldPath : ['profiles', profile, ...fieldPath];
+}
+
+/** Runs a configuration factory of the service (defineConfig reads process.env) on the given variables only. */
+function withEnvironment(env, build) {
+  const saved = process.env;
+  process.env = { ...env };
+  try {
+    return build();
+  } finally {
+    process.env = saved;
+  }
+}
+
+/**
+ * The ToolCatalog the loader checks tool names against, as the tool registry would list it in this Deployment: every
+ * tool the application declares, off when TOOLS_DISABLED names it or its configuration is absent.
+ */
+function toolCatalog(known, isSet) {
+  const disabled = new Set(String(known.TOOLS_DISABLED ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+  const all = [...service.declaredTools.keys()].sort().map((name) => {
+    if (disabled.has(name)) return { name, enabled: false, disabledBecause: 'TOOLS_DISABLED' };
+    const configuredBy = TOOL_CONFIGURED_BY[name];
+    if (configuredBy && !configuredBy.some(isSet)) return { name, enabled: false, disabledBecause: `not configured: ${configuredBy.join(' or ')} is not set` };
+    return { name, enabled: true };
   });
-  return found;
+  return {
+    all: () => all,
+    // As the registry builds them (ToolRegistry.schemasOf): sorted by name, the schema derived from the DTO.
+    schemasOf: (names) => {
+      const wanted = new Set(names);
+      return [...service.declaredTools.values()]
+        .filter((declared) => wanted.has(declared.name))
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((declared) => ({
+          type: 'function',
+          name: declared.name,
+          description: declared.description.trim(),
+          parameters: service.tools.toolParametersSchema(declared.parameters),
+        }));
+    },
+  };
 }
 
 function matches(selector, labels) {

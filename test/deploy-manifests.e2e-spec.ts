@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,13 +172,96 @@ describe('broken copies of the deploy files', () => {
     ]);
   });
 
-  it('rejects a tenants file whose numbers are not E.164 or belong to two profiles, pointing at its line', async () => {
-    edit('kubernetes/tenants.yaml', '["+442079460958"]', '["+12025550143", 4420]');
-    const outcome = await validateCopy();
-    expect(outcome.problems).toEqual([
-      expect.stringMatching(/tenants\.yaml:\d+: .*profile acme-support: \+12025550143 is already matched by profile acme-sales$/),
-      expect.stringMatching(/tenants\.yaml:\d+: .*profile acme-support: 4420 is not an E\.164 number/),
-    ]);
+  describe('the tenants file, loaded by the service\'s own loader as the pod mounts it', () => {
+    const TENANTS = /^✗ .*tenants\.yaml:(\d+): tenants file \(TENANTS_FILE \/etc\/bridge\/tenants\.yaml\): /;
+    /** The tenants-file problems, as `line: message`. */
+    const tenantsProblems = (outcome: Outcome) =>
+      outcome.problems.map((problem) => {
+        const match = TENANTS.exec(problem);
+        return match ? `${match[1]}: ${problem.slice(match[0].length)}` : problem;
+      });
+    /** The line of the first occurrence of `text` after `after` in the copied tenants file. */
+    const lineOf = (text: string, after = '') => {
+      const content = readFileSync(join(dir, 'kubernetes/tenants.yaml'), 'utf8');
+      const at = content.indexOf(text, content.indexOf(after));
+      if (at < 0) throw new Error(`tenants.yaml does not contain ${text}`);
+      return content.slice(0, at).split('\n').length;
+    };
+
+    it('rejects a dialled number claimed by two profiles with the loader\'s ambiguity error, at the second claim', async () => {
+      edit('kubernetes/tenants.yaml', 'dialled: ["+12025550160"]', 'dialled: ["+12025550143"]');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('dialled:', 'acme-support:')}: profile "acme-support": match.dialled: a dialled number is also matched by profile "acme-sales": each may belong to one profile only`,
+      ]);
+      expect(outcome.code).toBe(1);
+    });
+
+    it('rejects a tool the service does not register, naming the profile, the field and the registered tools', async () => {
+      edit('kubernetes/tenants.yaml', 'tools: [end_call, transfer_to_human]', 'tools: [end_call, lookp_order]');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('tools:', 'acme-sales:')}: profile "acme-sales": tools: no tool is called "lookp_order" (the tools: end_call, lookup_order, transfer_to_human)`,
+      ]);
+    });
+
+    it('rejects numbers that are not E.164, and unquoted ones, without repeating them', async () => {
+      edit('kubernetes/tenants.yaml', 'forwardedFrom: ["+12025550199"]', 'forwardedFrom: ["2025550199"]');
+      edit('kubernetes/tenants.yaml', 'dialled: ["+12025550143", "+12025550144"]', 'dialled: ["+12025550143", +12025550144]');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('dialled:', 'acme-sales:')}: profile "acme-sales": match.dialled: must be quoted phone numbers such as "+14155550123" (YAML reads an unquoted +1… as a number)`,
+        `${lineOf('forwardedFrom:')}: profile "acme-support": match.forwardedFrom: must be phone numbers in E.164 format, such as "+14155550123" (spaces and dashes are fine)`,
+      ]);
+      expect(outcome.problems.join('\n')).not.toContain('2025550199');
+    });
+
+    it('rejects a tool the Deployment does not configure (the pods would not start), and accepts it once configured', async () => {
+      edit('kubernetes/tenants.yaml', /(acme-support:[^]*tools: \[end_call), (transfer_to_human\])/, '$1, lookup_order, $2');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('tools:', 'acme-support:')}: profile "acme-support": tools: lookup_order cannot be offered: it is off in this deployment (not configured: ORDER_API_URL is not set)`,
+      ]);
+
+      edit('kubernetes/settings.env', 'LOG_LEVEL=log\n', 'LOG_LEVEL=log\nORDER_API_URL=http://orders.internal\n');
+      expect((await validateCopy()).problems).toEqual([]);
+    });
+
+    it('follows files the tenants file names into the ConfigMap volume, and says how to ship a missing one', async () => {
+      edit('kubernetes/tenants.yaml', '      - title: Returns\n', '      - file: knowledge/returns.md\n      - title: Returns\n');
+      mkdirSync(join(dir, 'kubernetes/knowledge'));
+      writeFileSync(join(dir, 'kubernetes/knowledge/returns.md'), 'Returns are free within 30 days.\n');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('- file:')}: profile "acme-support": knowledge[0].file: knowledge/returns.md is not in the ConfigMap volume bridge-tenants as the pod mounts it at /etc/bridge: add it to the configMapGenerator of bridge-tenants in kustomization.yaml (and to the volume's items, if it lists them)`,
+      ]);
+
+      // In the generated ConfigMap but not among the volume's items: still not in the pod.
+      edit('kubernetes/kustomization.yaml', '      - tenants.yaml\n', '      - tenants.yaml\n      - knowledge/returns.md\n');
+      expect(tenantsProblems(await validateCopy())).toEqual([expect.stringMatching(/knowledge\[0\]\.file: knowledge\/returns\.md is not in the ConfigMap volume/)]);
+
+      edit('kubernetes/deployment.yaml', /( +)- key: tenants\.yaml\n( +)path: tenants\.yaml\n/, '$&$1- key: returns.md\n$2path: knowledge/returns.md\n');
+      expect((await validateCopy()).problems).toEqual([]);
+    });
+
+    it('refuses a Discord webhook in the ConfigMap: it is a credential', async () => {
+      edit(
+        'kubernetes/tenants.yaml',
+        'metadata: { customer: acme, line: support }',
+        'metadata: { customer: acme, line: support }\n    notifications: { discord: "https://discord.com/api/webhooks/1/not-a-real-token" }',
+      );
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual([
+        `${lineOf('notifications:')}: profile "acme-support": notifications.discord: Discord webhook URLs are credentials: they belong in a Secret, not a ConfigMap (DISCORD_WEBHOOK_URL in bridge-secrets)`,
+      ]);
+      expect(outcome.problems.join('\n')).not.toContain('not-a-real-token');
+    });
+
+    it('still refuses the guessed format the first version of this file used', async () => {
+      writeFileSync(join(dir, 'kubernetes/tenants.yaml'), 'profiles:\n  - name: acme\n    match:\n      numbers: ["+12025550143"]\n');
+      const outcome = await validateCopy();
+      expect(tenantsProblems(outcome)).toEqual(['2: profiles: must be a mapping of profile names to profiles']);
+    });
   });
 
   it('rejects a Service that does not reach the container port', async () => {

@@ -8,6 +8,9 @@ import { appConfig, assertValidEnvironment, type ConfigType } from '#config';
 import { Lifecycle } from '#health';
 import { BridgeLogger, createBridgeLogger, httpLogging } from '#logging';
 
+/** The composition root, also for tools that inspect the application without starting it (validate:deploy). */
+export { AppModule };
+
 export interface BridgeOptions {
   /**
    * The logger: by default the service's JSON logger as LOG_LEVEL / LOG_PII / LOG_FORMAT configure it. A
