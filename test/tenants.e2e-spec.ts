@@ -96,8 +96,11 @@ function play(call: EmulatedCall, conversation: ConversationScript): void {
   for (const step of conversation.steps) if (step.kind === 'send') call.send(step.event);
 }
 
-function outputOf(call: EmulatedCall, toolCallId: string): { error?: { code: string; message: string }; status?: string } {
-  const event = call.clientEvents.find((e) => e.type === 'conversation.item.create' && (e.item as { call_id?: string }).call_id === toolCallId);
+/** The tool output the bridge sent for a function call (it reaches the emulator just after tool.completed). */
+async function outputOf(call: EmulatedCall, toolCallId: string): Promise<{ error?: { code: string; message: string }; status?: string }> {
+  const find = () => call.clientEvents.find((e) => e.type === 'conversation.item.create' && (e.item as { call_id?: string }).call_id === toolCallId);
+  for (let waited = 0; !find() && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  const event = find();
   if (!event) throw new Error(`no function_call_output for ${toolCallId}`);
   return JSON.parse((event.item as { output: string }).output);
 }
@@ -212,7 +215,7 @@ describe('per-number agents (TENANTS_FILE)', () => {
     play(globex, script().toolCall('transfer_to_human', {}, { callId: 'call_not_here' }));
     expect(await toolRun(globex.callId, 'call_not_here')).toMatchObject({ status: 'unknown_tool' });
     // This deployment offers no transfer of its own: for globex's calls the tool does not exist.
-    expect(outputOf(globex, 'call_not_here').error).toEqual({
+    expect((await outputOf(globex, 'call_not_here')).error).toEqual({
       code: 'unknown_tool',
       message: 'There is no tool called "transfer_to_human". Tools: end_call.',
     });
@@ -287,7 +290,7 @@ describe('per-number agents (TENANTS_FILE)', () => {
     expect((await within(before.ended, 'the hang-up')).by).toBe('hangup');
     play(after, script().toolCall('end_call', {}, { callId: 'call_end_after' }));
     expect(await toolRun(after.callId, 'call_end_after')).toMatchObject({ status: 'unknown_tool' });
-    expect(outputOf(after, 'call_end_after').error).toEqual({
+    expect((await outputOf(after, 'call_end_after')).error).toEqual({
       code: 'tool_not_allowed',
       message: 'The tool "end_call" is not available on this line. Tools: transfer_to_human.',
     });
@@ -460,8 +463,8 @@ describeBuilt('the built service with a tenants file', () => {
 
       const { call } = await emulator.placeCall(`${url}/openai/webhook`, { to: ACME, script: script().hangup() });
       expect((emulator.requestsFor(call.callId, 'accept')[0].body as { audio: { output: { voice: string } } }).audio.output.voice).toBe('sage');
-      await bridge.waitForOutput(new RegExp(`\\[${call.callId}\\] call ended: remote_closed \\(close 1000, profile acme\\)`));
-      expect(bridge.output()).toContain(`[${call.callId}] profile acme (matched by dialled number)`);
+      await bridge.waitForOutput(new RegExp(`"callId":"${call.callId}","msg":"call ended: remote_closed \\(close 1000, profile acme\\)"`));
+      expect(bridge.output()).toMatch(new RegExp(`"callId":"${call.callId}",("reqId":"[^"]+",)?"msg":"profile acme \\(matched by dialled number\\)"`));
       expect(bridge.output()).not.toContain(ACME);
     } finally {
       bridge.child.kill('SIGTERM');

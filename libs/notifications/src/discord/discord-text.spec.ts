@@ -163,12 +163,12 @@ describe('splitText', () => {
     );
   });
 
-  it('handles a long input quickly', () => {
+  // Its speed is measured by the notifications benchmark (npm run bench), not timed here.
+  it('splits a long input with unbreakable runs into messages that all fit, losing nothing', () => {
     const big = Array.from({ length: 20000 }, (_, i) => (i % 97 === 0 ? 'x'.repeat(3000) : 'word😀')).join(' ');
-    const started = performance.now();
     const chunks = splitText(big);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(chunks.every((c) => codePointLength(c) <= SAFE_CONTENT_LIMIT)).toBe(true);
+    expect(chunks.join('').replace(/\s/g, '')).toBe(big.replace(/\s/g, ''));
   });
 });
 
