@@ -39,7 +39,7 @@ export async function withEnv<T>(env: Record<string, string | undefined>, fn: ()
 }
 
 const SERVICE_VARIABLE =
-  /^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|TRANSCRIPT_|STORAGE_|ADMIN_|DISCORD_|NOTIFY_|TOOL_|TOOLS_|DTMF_|TRANSFER_|END_CALL_|ORDER_API_|HUMAN_AGENT_NUMBER$|DATA_DIR$|DATABASE_URL$|PORT$|HOST$|LOG_)/;
+  /^(OPENAI_|WEBHOOK_|SIDEBAND_|ACCEPT_|AGENT_|WELCOME_|INPUT_|TURN_|TRANSCRIPT_|STORAGE_|ADMIN_|DISCORD_|NOTIFY_|TOOL_|TOOLS_|DTMF_|TRANSFER_|END_CALL_|ORDER_API_|TWILIO_|HUMAN_AGENT_NUMBER$|PUBLIC_BASE_URL$|DATA_DIR$|DATABASE_URL$|PORT$|HOST$|LOG_)/;
 
 /** The ConfigValidationError `run` throws; fails loudly when it throws nothing or something else. */
 export function configErrorOf(run: () => unknown): ConfigValidationError {
