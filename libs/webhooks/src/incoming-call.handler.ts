@@ -1,17 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import { AgentProfiles, CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
+import type { ConfigType } from '#config';
+import type { CallContext } from '#events';
+import { ConferenceLinks } from '#storage';
 import { ToolRegistry } from '#tools';
+import { twilioConfig } from '#twilio';
 
 const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** `realtime.call.incoming`: read the call, choose its agent, accept it. */
+/**
+ * `realtime.call.incoming`: read the call, tie it to its Twilio conference when it came through one (its
+ * `X-conferenceName`), choose its agent, accept it.
+ */
 @Injectable()
 export class IncomingCallHandler {
+  private readonly logger = new Logger(IncomingCallHandler.name);
+
   constructor(
     private readonly calls: CallsService,
     private readonly profiles: AgentProfiles,
     private readonly tools: ToolRegistry,
+    private readonly conferenceLinks: ConferenceLinks,
+    @Inject(twilioConfig.KEY) private readonly twilio: ConfigType<typeof twilioConfig>,
   ) {}
 
   async handle(event: Record<string, unknown>): Promise<IncomingCallOutcome> {
@@ -21,6 +32,23 @@ export class IncomingCallHandler {
       throw new WebhookError(WebhookErrorCode.MalformedBody, 'realtime.call.incoming without a valid data.call_id');
     }
     const context = parseCallContext(callId, data?.sip_headers);
+    await this.linkConference(context);
     return this.calls.acceptIncoming(context, this.profiles.forCall(context, this.tools.schemas()));
+  }
+
+  /**
+   * The conference the call's SIP leg was dialled from, found by its `X-conferenceName` and tied to this call (the
+   * header alone proves nothing: only a conference our signed voice webhook created counts). Best effort: the call
+   * is answered anyway, and the transfer tool looks again when it needs the link.
+   */
+  private async linkConference({ callId, conferenceName }: CallContext): Promise<void> {
+    if (!conferenceName || !this.twilio.account) return;
+    try {
+      const link = await this.conferenceLinks.linkOpenAICall(conferenceName, callId);
+      if (link) this.logger.log(`[${callId}] the agent's leg of conference ${conferenceName}`);
+      else this.logger.warn(`[${callId}] X-conferenceName names no conference of ours (or one tied to another call)`);
+    } catch (error) {
+      this.logger.warn(`[${callId}] linking the call to its conference failed: ${(error as Error).message}`);
+    }
   }
 }

@@ -3,6 +3,10 @@ export enum WebhookErrorCode {
   MissingHeader = 'missing_header',
   MalformedBody = 'malformed_body',
   PayloadTooLarge = 'payload_too_large',
+  /** A Twilio webhook whose X-Twilio-Signature is missing or does not match. */
+  InvalidTwilioSignature = 'invalid_twilio_signature',
+  /** A Twilio webhook while Twilio is not configured (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN unset). */
+  TwilioNotConfigured = 'twilio_not_configured',
 }
 
 /** The webhook cannot be trusted or read. Mapped to 4xx in `WebhookExceptionFilter`; nothing else happens. */

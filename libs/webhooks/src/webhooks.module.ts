@@ -1,16 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ConferenceEventsHandler } from './conference-events.handler.js';
 import { IncomingCallHandler } from './incoming-call.handler.js';
 import { OpenAIWebhookController } from './openai-webhook.controller.js';
+import { TwilioVoiceHandler } from './twilio-voice.handler.js';
+import { TwilioWebhookController } from './twilio-webhook.controller.js';
 import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { CallsModule } from '#calls';
 import { ToolsModule } from '#tools';
+import { TwilioModule, twilioConfig } from '#twilio';
 
+/** OpenAI's webhooks (`/openai/webhook`) and Twilio's (`/twilio/voice`, `/twilio/conference-events`). */
 @Module({
-  imports: [ConfigModule.forFeature(webhooksConfig), CallsModule, ToolsModule],
-  controllers: [OpenAIWebhookController],
-  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler],
+  imports: [ConfigModule.forFeature(webhooksConfig), ConfigModule.forFeature(twilioConfig), CallsModule, ToolsModule, TwilioModule],
+  controllers: [OpenAIWebhookController, TwilioWebhookController],
+  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, TwilioVoiceHandler, ConferenceEventsHandler],
 })
 export class WebhooksModule {}
