@@ -3,11 +3,16 @@ import { ConfigModule } from '@nestjs/config';
 import { CallNotifications } from './call-notifications.listener.js';
 import { notificationsConfig } from './notifications.config.js';
 import { Notifications } from './notifications.service.js';
+import { TransferNotifications } from './transfer-notifications.listener.js';
+import { TranscriptsModule } from '#transcripts';
 
-/** Announcements, live transcript lines and call summaries, delivered to Discord through a durable outbox. */
+/**
+ * Announcements, live transcript lines, warm-transfer briefings and call summaries, delivered to Discord through a
+ * durable outbox.
+ */
 @Module({
-  imports: [ConfigModule.forFeature(notificationsConfig)],
-  providers: [Notifications, CallNotifications],
+  imports: [ConfigModule.forFeature(notificationsConfig), TranscriptsModule],
+  providers: [Notifications, CallNotifications, TransferNotifications],
   exports: [Notifications],
 })
 export class NotificationsModule {}
