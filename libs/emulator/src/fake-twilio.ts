@@ -84,6 +84,9 @@ export interface FakeTwilioCallback {
   url: string;
   params: Record<string, string>;
   status: number;
+  /** performance.now() when the fake started posting it. */
+  sentAt: number;
+  /** performance.now() when the bridge had answered it. */
   at: number;
 }
 
@@ -92,6 +95,7 @@ export interface PlacedCall {
   callToken: string | null;
   /** The bridge's answer to the voice webhook. */
   status: number;
+  contentType: string | null;
   twiml: string;
   /** The conference the TwiML put the caller in (undefined when it did not). */
   conference?: FakeConference;
@@ -234,7 +238,7 @@ export class FakeTwilio {
       await this.conferenceEvent(conference, 'conference-start');
       await this.conferenceEvent(conference, 'participant-join', conference.participants.find((p) => p.callSid === callSid));
     }
-    return { callSid, callToken, status: answer.status, twiml: answer.body, conference };
+    return { callSid, callToken, status: answer.status, contentType: answer.contentType, twiml: answer.body, conference };
   }
 
   /** The caller hangs up: they leave the conference, which ends (their `endConferenceOnExit`), dropping everyone. */
@@ -279,7 +283,12 @@ export class FakeTwilio {
    * POSTs form `params` to a bridge URL (public form: it is signed as is and sent to the local address), signed
    * unless `signature` replaces it (`null`: no header at all). Recorded in `callbacks`.
    */
-  async post(url: string, params: Record<string, string>, options: { signature?: string | null } = {}): Promise<{ status: number; body: string }> {
+  async post(
+    url: string,
+    params: Record<string, string>,
+    options: { signature?: string | null } = {},
+  ): Promise<{ status: number; body: string; contentType: string | null }> {
+    const sentAt = performance.now();
     const signature = options.signature === undefined ? this.sign(url, params) : options.signature;
     const response = await fetch(this.localUrl(url), {
       method: 'POST',
@@ -291,8 +300,8 @@ export class FakeTwilio {
       body: new URLSearchParams(params).toString(),
     });
     const body = await response.text();
-    this.callbacks.push({ url, params, status: response.status, at: performance.now() });
-    return { status: response.status, body };
+    this.callbacks.push({ url, params, status: response.status, sentAt, at: performance.now() });
+    return { status: response.status, body, contentType: response.headers.get('content-type') };
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ import {
  * `POST /twilio/voice` (a verified Twilio voice webhook): the caller is held in a conference named after their
  * CallSid, and the agent — OpenAI's SIP connector, with `X-conferenceName` — is added to it with the Participants
  * API, presenting the caller's number thanks to the webhook's `CallToken`. The link between the two sides is stored
- * first, so whichever replica receives OpenAI's webhook or the conference events finds it. When the agent cannot be
- * added (or the link cannot be stored), the caller hears an apology instead of silence.
+ * first, so whichever replica receives OpenAI's webhook or the conference events finds it (when storage is down the
+ * call is still answered, without warm transfer). When the agent cannot be added, the caller hears an apology
+ * instead of silence.
  */
 @Injectable()
 export class TwilioVoiceHandler {
@@ -46,18 +47,19 @@ export class TwilioVoiceHandler {
     const dialledNumber = toE164(param(params, 'To')) ?? null;
     const callToken = param(params, 'CallToken') ?? null;
 
-    let created: boolean;
+    let stored = true;
     try {
-      created = await this.links.create({ conferenceName: name, callerCallSid: callSid, callerNumber, dialledNumber, callToken, createdAt: new Date() });
+      const created = await this.links.create({ conferenceName: name, callerCallSid: callSid, callerNumber, dialledNumber, callToken, createdAt: new Date() });
+      if (!created) {
+        // A repeated delivery: the first one added (or failed to add) the agent; answer as it did.
+        const existing = await this.links.get(name).catch(() => undefined);
+        this.logger.log(`[${name}] voice webhook repeated, nothing added`);
+        return existing?.agentStatus === 'failed' ? unavailableTwiml() : conferenceTwiml(name, callbackUrl);
+      }
     } catch (error) {
-      this.logger.error(`[${name}] storing the conference link failed, the caller hears an apology: ${(error as Error).message}`);
-      return unavailableTwiml();
-    }
-    if (!created) {
-      // A repeated delivery: the first one added (or failed to add) the agent; answer as it did.
-      const existing = await this.links.get(name).catch(() => undefined);
-      this.logger.log(`[${name}] voice webhook repeated, nothing added`);
-      return existing?.agentStatus === 'failed' ? unavailableTwiml() : conferenceTwiml(name, callbackUrl);
+      // Answering the call matters more: the agent still takes it, only the warm transfer will be unavailable.
+      stored = false;
+      this.logger.error(`[${name}] storing the conference link failed, the call goes on without transfer: ${(error as Error).message}`);
     }
 
     try {
@@ -72,14 +74,16 @@ export class TwilioVoiceHandler {
         statusCallbackEvent: ['completed'],
         statusCallbackMethod: 'POST',
       });
-      await this.links
-        .update(name, { agentCallSid: agent.callSid, ...(agent.conferenceSid ? { conferenceSid: agent.conferenceSid } : {}) })
-        .catch((error: Error) => this.logger.warn(`[${name}] recording the agent's leg failed: ${error.message}`));
+      if (stored) {
+        await this.links
+          .update(name, { agentCallSid: agent.callSid, ...(agent.conferenceSid ? { conferenceSid: agent.conferenceSid } : {}) })
+          .catch((error: Error) => this.logger.warn(`[${name}] recording the agent's leg failed: ${error.message}`));
+      }
       this.logger.log(`[${name}] caller held in conference, agent leg ${agent.callSid} dialling OpenAI`);
       return conferenceTwiml(name, callbackUrl);
     } catch (error) {
       this.logger.warn(`[${name}] adding the agent to the conference failed, the caller hears an apology: ${TwilioRequestError.from(error).message}`);
-      await this.links.moveAgent(name, ['dialing'], 'failed').catch(() => undefined);
+      if (stored) await this.links.moveAgent(name, ['dialing'], 'failed').catch(() => undefined);
       return unavailableTwiml();
     }
   }
