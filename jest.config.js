@@ -19,6 +19,13 @@ export default {
   testTimeout: 30000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The bridge's log output of the whole run is scanned for secrets, phone numbers and transcript text.
+      globalSetup: '<rootDir>/test/support/log-scan.setup.mjs',
+      globalTeardown: '<rootDir>/test/support/log-scan.teardown.mjs',
+    },
   ],
 };

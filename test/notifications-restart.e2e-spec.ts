@@ -61,7 +61,7 @@ describeBuilt('notifications across a crash', () => {
     };
     const first = runBuiltBridge(env);
     bridges.push(first);
-    const [, bridgeUrl] = await first.waitForOutput(/listening on (http:\/\/\S+)/);
+    const [, bridgeUrl] = await first.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
     const conversation = script();
     for (let i = 0; i < 10; i++) conversation.callerSays(`Caller line ${i}`).agentSays(`Agent line ${i}`);
     const { call } = await emulator.placeCall(`${bridgeUrl}/openai/webhook`, { script: conversation.hangup() });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
+import { captureOutput } from './support/log-capture.js';
 import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge } from './support/process.js';
 
 /** These run the built service as a separate process (`npm test` builds first). */
@@ -28,35 +29,41 @@ describeBuilt('the built service as a process', () => {
     expect(output).not.toContain('hunter2');
   });
 
-  it('on SIGTERM fails readiness first, then closes active call sessions cleanly, then exits', async () => {
+  it('on SIGTERM with no drain time fails readiness first, then closes active call sessions cleanly, then exits 0', async () => {
     const bridge = runBuiltBridge({
       PORT: '0',
       HOST: '127.0.0.1',
       OPENAI_API_KEY: TEST_API_KEY,
       OPENAI_WEBHOOK_SECRET: secret,
       OPENAI_BASE_URL: emulator.baseUrl,
+      SHUTDOWN_DRAIN_SECONDS: '0',
     });
-    const [, url] = await bridge.waitForOutput(/listening on (http:\/\/\S+)/);
-    expect((await fetch(`${url}/health`)).status).toBe(200);
-    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    try {
+      const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
-    const { call, delivery } = await emulator.placeCall(`${url}/openai/webhook`);
-    expect(delivery.status).toBe(200);
-    await call.connected;
+      const { call, delivery } = await emulator.placeCall(`${url}/openai/webhook`);
+      expect(delivery.status).toBe(200);
+      await call.connected;
 
-    bridge.child.kill('SIGTERM');
-    const closed = await call.ended;
-    expect(closed).toEqual({ code: 1001, by: 'bridge' });
-    const exit = await bridge.exited;
-    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+      bridge.child.kill('SIGTERM');
+      const closed = await call.ended;
+      expect(closed).toEqual({ code: 1001, by: 'bridge' });
+      expect(await bridge.exited).toEqual({ code: 0, signal: null });
 
-    const output = bridge.output();
-    const readinessFailed = output.indexOf('readiness now fails');
-    const sessionsClosed = output.indexOf('closing 1 active call session');
-    expect(readinessFailed).toBeGreaterThan(-1);
-    expect(sessionsClosed).toBeGreaterThan(readinessFailed);
-    expect(output).toMatch(new RegExp(`\\[${call.callId}\\] call ended: shutdown`));
-    expect(output).not.toContain(TEST_API_KEY);
+      const output = bridge.output();
+      const readinessFailed = output.indexOf('readiness now fails');
+      const sessionsClosed = output.indexOf('closing 1 active call session');
+      expect(readinessFailed).toBeGreaterThan(-1);
+      expect(sessionsClosed).toBeGreaterThan(readinessFailed);
+      const ended = output.split('\n').filter((line) => line.includes('call ended: shutdown')).map((line) => JSON.parse(line));
+      expect(ended).toEqual([expect.objectContaining({ level: 'info', callId: call.callId, context: 'CallSessions' })]);
+      expect(output).not.toContain(TEST_API_KEY);
+    } finally {
+      captureOutput(bridge.output());
+      bridge.child.kill('SIGKILL');
+    }
   });
 
   it('runs the demo: a scripted call end to end against the emulator, exiting 0', async () => {

@@ -5,6 +5,7 @@ import { FakeDiscord, FakeTwilio, script, type EmulatedCall, type FakeTwilioRequ
 import { CallRecordsRepository, ConferenceLinks, KYSELY } from '#storage';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, type Harness } from './support/harness.js';
+import { rememberSensitive } from './support/log-capture.js';
 
 const ACCOUNT = `AC${randomBytes(16).toString('hex')}`;
 const TOKEN = randomBytes(16).toString('hex');
@@ -86,6 +87,9 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     await h?.close();
     await fake?.stop();
     await discord?.stop();
+    // Twilio's CallTokens are credentials; the human's number is a phone number: neither may reach a log line.
+    rememberSensitive('secret', fake?.callbacks.map((c) => c.params.CallToken) ?? []);
+    rememberSensitive('pii', [HUMAN, CALLER, DIALLED]);
   });
 
   const agentRequest = (placed: PlacedCall): FakeTwilioRequest =>
@@ -209,20 +213,28 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(answer.status).toBe(400);
     });
 
-    it('answers 403 to forged conference events and ends no call', async () => {
-      const placed = await fake.placeCall({ openaiScript: script().pause(300).hangup() });
-      const updatesBefore = fake.requestsFor('calls.update').length;
+    it('answers 403 to a forged human join and ends no call; the same event signed completes the transfer', async () => {
+      fake.nextParticipant({ label: 'human agent' }, { afterMs: 50, event: 'ringing' }); // rings, nobody answers
+      const placed = await fake.placeCall({ openaiScript: script().toolCall('transfer_to_human', {}, { callId: 'call_forged' }) });
+      const openai = await fake.openaiCall(placed.callSid);
+      await openai.waitForClientEvent('conversation.item.create');
+      const humanLeg = fake.participants.find((p) => p.conferenceName === placed.callSid && p.label === 'human agent')!;
       const join = {
         AccountSid: ACCOUNT,
         ConferenceSid: placed.conference!.sid,
         FriendlyName: placed.callSid,
         StatusCallbackEvent: 'participant-join',
-        CallSid: `CA${randomBytes(16).toString('hex')}`,
+        CallSid: humanLeg.callSid,
         ParticipantLabel: 'human agent',
       };
       expect((await fake.post(conferenceEventsUrl, join, { signature: null })).status).toBe(403);
       expect((await fake.post(conferenceEventsUrl, join, { signature: 'bad' })).status).toBe(403);
-      expect(fake.requestsFor('calls.update')).toHaveLength(updatesBefore);
+      expect(updatesOf(agentLeg(placed).callSid)).toHaveLength(0);
+      expect((await links.get(placed.callSid))!.humanStatus).toBe('dialing');
+
+      expect((await fake.post(conferenceEventsUrl, join)).status).toBe(204);
+      expect(updatesOf(agentLeg(placed).callSid)).toHaveLength(1);
+      expect((await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId)).reason).toBe('transferred');
     });
 
     it('answers 204 to signed conference events, even about conferences it does not know', async () => {

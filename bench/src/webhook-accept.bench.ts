@@ -31,7 +31,7 @@ export async function benchWebhookAccept(): Promise<string> {
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (!match) return;
       // From here on the production logs are still written (and cost what they cost), just not kept.
       bridge.stdout!.off('data', onData);

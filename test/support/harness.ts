@@ -6,6 +6,7 @@ import { startBridge } from '#bridge';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { EventBus, type BridgeEventName, type BridgeEvents } from '#events';
 import { withEnv } from '#testing';
+import { captureDestination, rememberSensitive, secretsOf } from './log-capture.js';
 
 export const TEST_API_KEY = 'sk-test-e2e-0123456789abcdef';
 
@@ -68,29 +69,42 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const webhookSecret = env.OPENAI_WEBHOOK_SECRET?.split(',')[0] ?? newWebhookSecret();
   const emulator = await new OpenAIEmulator({ apiKey: TEST_API_KEY, webhookSecret }).start();
-  const app = await withEnv(
-    {
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: webhookSecret,
-      OPENAI_BASE_URL: emulator.baseUrl,
-      HOST: '127.0.0.1',
-      SIDEBAND_HANDSHAKE_BACKOFF_MS: '20',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'bridge-e2e-')),
-      ...env,
-    },
-    () => startBridge({ logger: false, port: 0 }),
-  );
+  const fullEnv = {
+    OPENAI_API_KEY: TEST_API_KEY,
+    OPENAI_WEBHOOK_SECRET: webhookSecret,
+    OPENAI_BASE_URL: emulator.baseUrl,
+    HOST: '127.0.0.1',
+    SIDEBAND_HANDSHAKE_BACKOFF_MS: '20',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bridge-e2e-')),
+    // The production logger at its most verbose, captured for the run's log scan (LOG_PII stays off).
+    LOG_LEVEL: 'verbose',
+    ...env,
+  };
+  rememberSensitive('secret', secretsOf(fullEnv));
+  const destination = captureDestination();
+  const app = await withEnv(fullEnv, () => startBridge({ port: 0, ...(destination ? { logDestination: destination } : { logger: false }) }));
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const recorder = new BusRecorder(app.get(EventBus));
   return {
     emulator,
     app,
-    bus: new BusRecorder(app.get(EventBus)),
+    bus: recorder,
     baseUrl,
     webhookUrl: `${baseUrl}/openai/webhook`,
     webhookSecret,
     async close() {
       await app.close();
       await emulator.stop();
+      rememberPii(recorder);
     },
   };
+}
+
+/** The callers' numbers and URIs and what was said on the calls: none of it may reach a log line. */
+function rememberPii(recorder: BusRecorder): void {
+  rememberSensitive(
+    'pii',
+    recorder.of('call.accepted').flatMap(({ context }) => [context.callerNumber, context.dialledNumber, context.forwardedFrom, context.fromUri]),
+  );
+  rememberSensitive('pii', recorder.of('transcript.line', (l) => !l.placeholder).map((l) => l.text));
 }

@@ -4,9 +4,11 @@ import { CallsModule } from '#calls';
 import { appConfig } from '#config';
 import { EventsModule } from '#events';
 import { HealthModule } from '#health';
+import { MetricsModule } from '#metrics';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
 import { StorageModule } from '#storage';
+import { TenantsModule } from '#tenants';
 import { ToolsModule } from '#tools';
 import { TranscriptsModule } from '#transcripts';
 import { WebhooksModule } from '#webhooks';
@@ -16,6 +18,7 @@ import { WebhooksModule } from '#webhooks';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
     EventsModule,
+    MetricsModule,
     StorageModule,
     HealthModule,
     CallsModule,
@@ -23,6 +26,7 @@ import { WebhooksModule } from '#webhooks';
     OrderLookupModule,
     TranscriptsModule,
     NotificationsModule,
+    TenantsModule,
     WebhooksModule,
   ],
 })

@@ -13,4 +13,8 @@ export interface AgentProfile {
   tools: RealtimeFunctionTool[];
   /** Where `transfer_to_human` sends this profile's callers (the environment's target when absent). */
   transfer?: TransferTarget;
+  /** Stored on the record of every call this profile answers (the tenant's own labels: customer id, plan …). */
+  metadata?: Record<string, unknown>;
+  /** Ids of the notification destinations of its calls; absent: the deployment's default destinations. */
+  notify?: string[];
 }

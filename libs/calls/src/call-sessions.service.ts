@@ -7,6 +7,8 @@ import { EventBus, type CallEndReason, type RealtimeClientEvent } from '#events'
 
 interface ActiveCall {
   acceptedAt: Date;
+  /** The agent profile that answered, for the call's log lines. */
+  profile?: string;
   session?: SidebandSession;
   /** Cancels a handshake still in progress when the process stops. */
   connecting: AbortController;
@@ -36,8 +38,8 @@ export class CallSessions implements BeforeApplicationShutdown {
   }
 
   /** Attaches to an accepted call; resolves once the session is open or has definitively failed. */
-  async attach(callId: string, acceptedAt: Date, greeting?: string): Promise<void> {
-    const call: ActiveCall = { acceptedAt, connecting: new AbortController() };
+  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string): Promise<void> {
+    const call: ActiveCall = { acceptedAt, profile, connecting: new AbortController() };
     this.calls.set(callId, call);
     let socket;
     try {
@@ -99,7 +101,8 @@ export class CallSessions implements BeforeApplicationShutdown {
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);
-    this.logger.log(`[${callId}] call ended: ${reason}${closeCode ? ` (close ${closeCode})` : ''}`);
+    const details = [closeCode ? `close ${closeCode}` : '', call.profile ? `profile ${call.profile}` : ''].filter(Boolean);
+    this.logger.log(`[${callId}] call ended: ${reason}${details.length > 0 ? ` (${details.join(', ')})` : ''}`);
     this.bus.emit('call.ended', { callId, reason, acceptedAt: call.acceptedAt, endedAt: new Date(), closeCode });
   }
 }

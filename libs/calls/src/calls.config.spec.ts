@@ -148,7 +148,7 @@ describe('agentConfig', () => {
 });
 
 describe('callControlConfig', () => {
-  it('defaults to a 4 s accept budget, 5 handshake attempts, 20 s pings and a 60 min cap', () => {
+  it('defaults to a 4 s accept budget, 5 handshake attempts, 20 s pings, a 60 min cap and no call limit', () => {
     env.set({});
     expect(callControlConfig()).toEqual({
       acceptTimeoutMs: 4000,
@@ -156,6 +156,7 @@ describe('callControlConfig', () => {
       handshakeBackoffMs: 250,
       pingIntervalMs: 20_000,
       sessionCapMs: 3_600_000,
+      maxConcurrentCalls: 0,
     });
   });
 

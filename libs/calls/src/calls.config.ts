@@ -139,6 +139,13 @@ class CallControlEnv {
   @Min(1000)
   @Max(4 * 3_600_000)
   SIDEBAND_SESSION_CAP_MS = 3_600_000;
+
+  /** The most calls this process holds at once (0: no limit). Beyond it a call is rejected with SIP 486. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  MAX_CONCURRENT_CALLS = 0;
 }
 
 export const callControlConfig = defineConfig('callControl', CallControlEnv, (env) => ({
@@ -147,4 +154,5 @@ export const callControlConfig = defineConfig('callControl', CallControlEnv, (en
   handshakeBackoffMs: env.SIDEBAND_HANDSHAKE_BACKOFF_MS,
   pingIntervalMs: env.SIDEBAND_PING_INTERVAL_MS,
   sessionCapMs: env.SIDEBAND_SESSION_CAP_MS,
+  maxConcurrentCalls: env.MAX_CONCURRENT_CALLS,
 }));

@@ -175,7 +175,7 @@ export class EmulatedCall {
           this.socket?.send(step.frame);
           break;
         case 'pause':
-          await new Promise((r) => setTimeout(r, step.ms));
+          await new Promise((r) => setTimeout(r, step.ms).unref()); // a long pause never holds the process open
           break;
         case 'expect':
           try {

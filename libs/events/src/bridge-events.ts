@@ -30,13 +30,31 @@ export interface CallAcceptedEvent {
   transfer?: TransferTarget;
   /** Whether caller speech is transcribed (without it there are no caller lines). */
   callerTranscription: boolean;
+  /**
+   * The tools offered to this call (the names in its accept body): the only ones it may run. Absent: every enabled
+   * tool.
+   */
+  tools?: string[];
+  /** The profile's metadata, stored on the call record. */
+  metadata?: Record<string, unknown>;
+  /**
+   * Ids of the notification destinations this call is announced and transcribed to (never a secret URL). Absent:
+   * the deployment's default destinations.
+   */
+  notify?: string[];
 }
 
 export interface CallRejectedEvent {
   callId: string;
   context: CallContext;
-  /** `caller_gone`: accept answered 404, the caller hung up before we answered. */
-  reason: 'caller_gone';
+  /**
+   * `caller_gone`: accept (or reject) answered 404, the caller hung up before we answered. `unknown_number`: no
+   * agent profile answers this call and the tenants file says to reject such calls. `at_capacity`: this process
+   * already holds MAX_CONCURRENT_CALLS calls; the call was rejected with SIP 486 (busy).
+   */
+  reason: 'caller_gone' | 'unknown_number' | 'at_capacity';
+  /** The SIP status the call was rejected with (`unknown_number`: 486 or 603; `at_capacity`: 486). */
+  statusCode?: number;
 }
 
 export interface SidebandConnectedEvent {

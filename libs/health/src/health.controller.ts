@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Lifecycle } from './lifecycle.service.js';
+import { CallsService } from '#calls';
 import { Notifications } from '#notifications';
 import { IdempotencyStore, StorageHealth } from '#storage';
 
@@ -16,6 +17,7 @@ export class HealthController {
     private readonly store: IdempotencyStore,
     private readonly storageHealth: StorageHealth,
     private readonly notifications: Notifications,
+    private readonly calls: CallsService,
   ) {}
 
   /** Never touches OpenAI, Discord or a database: a dependency outage must not get healthy pods restarted. */
@@ -34,6 +36,12 @@ export class HealthController {
       () => {
         const lifecycle = this.indicators.check('lifecycle');
         return this.lifecycle.draining ? lifecycle.down({ message: 'shutting down' }) : lifecycle.up();
+      },
+      () => {
+        // At MAX_CONCURRENT_CALLS the next call would be rejected: let the load balancer prefer another replica.
+        const capacity = this.indicators.check('capacity');
+        const status = { active: this.calls.activeCalls, max: this.calls.maxConcurrentCalls || null };
+        return this.calls.atCapacity ? capacity.down({ message: 'at capacity', ...status }) : capacity.up(status);
       },
       () => {
         // A dead webhook does not stop calls being answered: degraded (still 200), not down.

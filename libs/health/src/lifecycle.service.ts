@@ -1,21 +1,75 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { shutdownConfig } from './shutdown.config.js';
+import { CallsService } from '#calls';
+import type { ConfigType } from '#config';
+
+const DRAIN_POLL_MS = 200;
 
 /**
- * Whether this process is still taking work. Nest runs every `onModuleDestroy` before any
- * `beforeApplicationShutdown`, so readiness has failed before active calls are closed.
+ * Whether this process is still taking work, and the drain before it stops: readiness fails and new calls are
+ * turned away (503) from the moment draining starts, while calls in progress run to their end. Nest runs every
+ * `onModuleDestroy` before any `beforeApplicationShutdown`, so even a close without a drain fails readiness before
+ * active calls are closed.
  */
 @Injectable()
 export class Lifecycle implements OnModuleDestroy {
   private readonly logger = new Logger(Lifecycle.name);
   private drainingSince?: Date;
+  private cutShort?: () => void;
+
+  constructor(
+    private readonly calls: CallsService,
+    @Inject(shutdownConfig.KEY) private readonly config: ConfigType<typeof shutdownConfig>,
+  ) {}
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
   }
 
+  /**
+   * Stops taking calls and waits (at most SHUTDOWN_DRAIN_SECONDS, or until `endDrain`) for the calls in progress,
+   * accepts in flight included, to end.
+   */
+  async drain(why: string): Promise<void> {
+    this.beginDrain(why);
+    const started = Date.now();
+    const active = () => this.calls.activeCalls;
+    if (active() === 0) return;
+    this.logger.log(`draining: waiting up to ${this.config.drainMs / 1000} s for ${active()} call(s) in progress to end`);
+    const finished = await new Promise<boolean>((resolve) => {
+      const poll = setInterval(() => active() === 0 && done(true), DRAIN_POLL_MS);
+      const deadline = setTimeout(() => done(false), this.config.drainMs);
+      const done = (allEnded: boolean) => {
+        clearInterval(poll);
+        clearTimeout(deadline);
+        this.cutShort = undefined;
+        resolve(allEnded);
+      };
+      this.cutShort = () => done(false);
+    });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (finished) this.logger.log(`drained: every call ended within ${seconds} s`);
+    else this.logger.warn(`drain cut short after ${seconds} s: ${active()} call(s) still in progress are closed now`);
+  }
+
+  /** Ends a drain in progress now (a second signal). */
+  endDrain(why: string): void {
+    if (!this.cutShort) return;
+    this.logger.warn(`${why}: ending the drain now`);
+    this.cutShort();
+  }
+
+  reportShutdownFailure(error: unknown): void {
+    this.logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   onModuleDestroy(): void {
+    this.beginDrain('closing');
+  }
+
+  private beginDrain(why: string): void {
     if (this.drainingSince) return;
     this.drainingSince = new Date();
-    this.logger.log('shutting down: readiness now fails');
+    this.logger.log(`shutting down (${why}): readiness now fails and new calls are turned away`);
   }
 }

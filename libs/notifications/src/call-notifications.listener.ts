@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { escapeMarkdown, SAFE_CONTENT_LIMIT, splitText, codePointLength } from './discord/discord-text.js';
 import type { NotificationPayload } from './notification.js';
 import { Notifications } from './notifications.service.js';
-import { OnBridgeEvent, type CallAcceptedEvent, type CallTranscriptCompletedEvent, type TranscriptLine } from '#events';
+import {
+  OnBridgeEvent,
+  type CallAcceptedEvent,
+  type CallRejectedEvent,
+  type CallTranscriptCompletedEvent,
+  type TranscriptLine,
+} from '#events';
 import { formatLine } from '#transcripts';
 
 /** Room left in a message for the call header that the queue may put in front of a piece. */
@@ -11,30 +17,54 @@ const PIECE_LIMIT = SAFE_CONTENT_LIMIT - 40;
 /** The call's short tag in Discord: enough to tell concurrent calls apart, without the whole id. */
 export const callTag = (callId: string) => `…${callId.slice(-6)}`;
 
+/** SIP statuses a call may be rejected with, in words. */
+const SIP_STATUS: Record<number, string> = { 486: '486 Busy Here', 603: '603 Decline' };
+
 /**
  * What the team sees of each call: an announcement when it is answered, every transcript line as it is released,
  * and a summary (with the whole transcript, attached as a file when it is too long for a message) when it ends.
  */
 @Injectable()
 export class CallNotifications {
+  /**
+   * The destinations of each live call whose profile chose its own, from its announcement to its summary: a
+   * profile reloaded meanwhile does not move a call that is already under way.
+   */
+  private readonly destinations = new Map<string, readonly string[]>();
+
   constructor(private readonly notifications: Notifications) {}
 
+  /** Where a live call's notifications go when its profile chose (undefined: the deployment's destinations). */
+  destinationsOf(callId: string): readonly string[] | undefined {
+    return this.destinations.get(callId);
+  }
+
   @OnBridgeEvent('call.accepted')
-  announce({ callId, context, profile }: CallAcceptedEvent): void {
-    // Numbers are E.164 (digits and a plus) and need no escaping; the raw From is caller-controlled text.
-    const from =
-      context.callerNumber ??
-      (context.fromUri ? `${escapeMarkdown(context.fromUri)} (not a phone number)` : 'an unknown caller');
-    const parts = [`📞 **Incoming call** from ${from}`];
+  announce({ callId, context, profile, notify }: CallAcceptedEvent): void {
+    if (notify) this.destinations.set(callId, notify);
+    const parts = [`📞 **Incoming call** from ${callerOf(context)}`];
     if (context.dialledNumber) parts.push(`to ${context.dialledNumber}`);
     if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
     if (profile !== 'default') parts.push(`(agent: ${escapeMarkdown(profile)})`);
-    this.notifications.notify(callId, `${callId}:announce`, this.texts(callId, parts.join(' ')));
+    this.notify(callId, `${callId}:announce`, this.texts(callId, parts.join(' ')));
+  }
+
+  /** A call no agent profile answers, rejected as the tenants file says (a caller who hung up first is not news). */
+  @OnBridgeEvent('call.rejected')
+  announceRejection({ callId, context, reason, statusCode }: CallRejectedEvent): void {
+    // A caller who hung up before the answer is no news; a caller turned away is.
+    if (reason === 'caller_gone') return;
+    const parts = [`🚫 **Call rejected** from ${callerOf(context)}`];
+    if (context.dialledNumber) parts.push(`to ${context.dialledNumber}`);
+    if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
+    const status = statusCode === undefined ? '' : ` (${SIP_STATUS[statusCode] ?? `SIP ${statusCode}`})`;
+    const why = reason === 'at_capacity' ? 'this replica is at MAX_CONCURRENT_CALLS' : 'no agent profile answers this number';
+    this.notify(callId, `${callId}:rejected`, this.texts(callId, `${parts.join(' ')}: ${why}${status}`));
   }
 
   @OnBridgeEvent('transcript.line')
   line(line: TranscriptLine): void {
-    this.notifications.notify(line.callId, `${line.callId}:line:${line.seq}`, this.texts(line.callId, escapeMarkdown(formatLine(line))));
+    this.notify(line.callId, `${line.callId}:line:${line.seq}`, this.texts(line.callId, escapeMarkdown(formatLine(line))));
   }
 
   @OnBridgeEvent('call.transcript.completed')
@@ -48,10 +78,20 @@ export class CallNotifications {
       lines.length > 0 && codePointLength(inline) > PIECE_LIMIT
         ? { kind: 'file', text: `${summary}; the full transcript is attached.`, callTag: callTag(callId), fileName: `transcript-${callId}.txt`, fileContent: `${transcript}\n` }
         : { kind: 'text', text: lines.length > 0 ? inline : summary, callTag: callTag(callId) };
-    this.notifications.notify(callId, `${callId}:summary`, [payload]);
+    this.notify(callId, `${callId}:summary`, [payload]);
+    this.destinations.delete(callId);
+  }
+
+  private notify(callId: string, key: string, payloads: NotificationPayload[]): void {
+    this.notifications.notify(callId, key, payloads, this.destinations.get(callId));
   }
 
   private texts(callId: string, text: string): NotificationPayload[] {
     return splitText(text, PIECE_LIMIT).map((piece) => ({ kind: 'text' as const, text: piece, callTag: callTag(callId) }));
   }
+}
+
+/** Numbers are E.164 (digits and a plus) and need no escaping; the raw From is caller-controlled text. */
+function callerOf(context: CallAcceptedEvent['context']): string {
+  return context.callerNumber ?? (context.fromUri ? `${escapeMarkdown(context.fromUri)} (not a phone number)` : 'an unknown caller');
 }

@@ -36,6 +36,9 @@ export class DestinationQueue {
   private stopped = false;
   /** The call the last delivered message ended with: its header is not repeated while that call goes on. */
   private lastTag?: string;
+  /** Sends that will be tried again, and how many of them Discord rate-limited (429): for metrics. */
+  retries = 0;
+  rateLimited = 0;
 
   constructor(private readonly options: DestinationQueueOptions) {}
 
@@ -95,6 +98,8 @@ export class DestinationQueue {
         }
         case 'retry': {
           // 429 tells us how long; 5xx and network errors back off exponentially. Jitter keeps replicas apart.
+          this.retries++;
+          if (outcome.afterMs !== undefined) this.rateLimited++;
           const base = outcome.afterMs ?? (this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 500), this.options.maxBackoffMs));
           this.notBefore = Date.now() + base * (1 + Math.random() * 0.1) + 50;
           this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - Date.now())} ms`);

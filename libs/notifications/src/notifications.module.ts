@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CallNotifications } from './call-notifications.listener.js';
 import { notificationsConfig } from './notifications.config.js';
+import { NotificationMetrics } from './notification.metrics.js';
 import { Notifications } from './notifications.service.js';
 import { TransferNotifications } from './transfer-notifications.listener.js';
 import { TranscriptsModule } from '#transcripts';
@@ -12,7 +13,7 @@ import { TranscriptsModule } from '#transcripts';
  */
 @Module({
   imports: [ConfigModule.forFeature(notificationsConfig), TranscriptsModule],
-  providers: [Notifications, CallNotifications, TransferNotifications],
+  providers: [Notifications, CallNotifications, NotificationMetrics, TransferNotifications],
   exports: [Notifications],
 })
 export class NotificationsModule {}

@@ -24,40 +24,70 @@ const SHUTDOWN_FLUSH_MS = 5000;
 export class Notifications implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(Notifications.name);
   private readonly queues = new Map<string, DestinationQueue>();
+  /** Where a call's notifications go unless its profile says otherwise (DISCORD_WEBHOOK_URL). */
+  private readonly defaults: string[] = [];
+  /** Local sinks that see every notification, whatever the call's profile (NOTIFY_CONSOLE). */
+  private readonly local: string[] = [];
   private readonly store = new OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>({
     what: 'notifications',
     logger: this.logger,
     take: (queue) => Math.min(queue.length, 200),
     apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages)),
   });
-  /** Observers of deliveries (benchmarks, metrics later). */
+  /** Observers of deliveries (benchmarks). */
   onDelivered?: (message: Notification, at: number) => void;
+  /** Each delivery's lag, from stored to delivered (metrics). */
+  private readonly lagObservers: Array<(lagMs: number) => void> = [];
 
   constructor(
     private readonly outbox: NotificationOutbox,
-    @Inject(notificationsConfig.KEY) config: ConfigType<typeof notificationsConfig>,
+    @Inject(notificationsConfig.KEY) private readonly config: ConfigType<typeof notificationsConfig>,
   ) {
-    const sinks: NotificationSink[] = [];
-    if (config.discordWebhookUrl) sinks.push(new DiscordWebhookSink(config.discordWebhookUrl, config.requestTimeoutMs));
-    if (config.console) sinks.push(new ConsoleSink());
-    for (const sink of sinks) {
-      this.queues.set(
-        sink.id,
-        new DestinationQueue({
-          sink,
-          outbox,
-          logger: this.logger,
-          maxBackoffMs: config.maxBackoffMs,
-          onDelivered: (message, at) => this.onDelivered?.(message, at),
-        }),
-      );
+    if (config.discordWebhookUrl) this.defaults.push(this.addDestination(new DiscordWebhookSink(config.discordWebhookUrl, config.requestTimeoutMs)));
+    if (config.console) this.local.push(this.addDestination(new ConsoleSink()));
+    if (!config.discordWebhookUrl) {
+      this.logger.warn('DISCORD_WEBHOOK_URL is not set: calls are not posted anywhere unless their agent profile has a webhook of its own');
     }
-    if (!config.discordWebhookUrl) this.logger.warn('DISCORD_WEBHOOK_URL is not set: call notifications are not posted anywhere');
+  }
+
+  /** Ids of the deployment's default destinations (DISCORD_WEBHOOK_URL), for calls whose profile adds to them. */
+  get defaultDestinations(): string[] {
+    return [...this.defaults];
+  }
+
+  /**
+   * Makes a Discord webhook a destination (once per URL) and returns its id, which names it in the outbox, in
+   * `call.accepted` and in logs without revealing the URL. Register destinations before the application
+   * bootstraps, so that notifications left undelivered by the last run find their queue.
+   */
+  discordDestination(webhookUrl: string): string {
+    return this.addDestination(new DiscordWebhookSink(webhookUrl, this.config.requestTimeoutMs));
+  }
+
+  /** The label of a destination (a hash, never its URL), for logs. */
+  labelOf(destination: string): string | undefined {
+    return this.queues.get(destination)?.label;
   }
 
   /** Destinations that were disabled (dead webhook), for readiness. */
   get disabledDestinations(): Array<{ label: string; reason: string }> {
     return [...this.queues.values()].flatMap((q) => (q.disabled ? [{ label: q.label, reason: q.disabled }] : []));
+  }
+
+  /** Retries and 429s so far, across destinations. */
+  get sendStats(): { retries: number; rateLimited: number } {
+    let retries = 0;
+    let rateLimited = 0;
+    for (const queue of this.queues.values()) {
+      retries += queue.retries;
+      rateLimited += queue.rateLimited;
+    }
+    return { retries, rateLimited };
+  }
+
+  /** Calls `observer` with each delivery's lag in milliseconds (stored → delivered). */
+  observeDeliveryLag(observer: (lagMs: number) => void): void {
+    this.lagObservers.push(observer);
   }
 
   /** Notifications stored but not yet delivered, across destinations. */
@@ -66,11 +96,13 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Queues notifications of a call for every destination. `key` makes them idempotent: notifying the same key
-   * again (a replayed event) stores nothing new.
+   * Queues notifications of a call for its destinations (by default the deployment's) and the local sinks. `key`
+   * makes them idempotent: notifying the same key again (a replayed event) stores nothing new.
    */
-  notify(callId: string | null, key: string, payloads: NotificationPayload[]): void {
-    for (const destination of this.queues.keys()) {
+  notify(callId: string | null, key: string, payloads: NotificationPayload[], destinations?: readonly string[]): void {
+    const targets = new Set([...(destinations ?? this.defaults), ...this.local]);
+    for (const destination of targets) {
+      if (!this.queues.has(destination)) continue;
       this.store.push(
         ...payloads.map((payload, index) => ({
           destination,
@@ -116,6 +148,27 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     const flushed = stored && delivered;
     for (const queue of this.queues.values()) queue.stop();
     if (!flushed) this.logger.warn(`stopping with ${this.backlog} notification(s) undelivered; they are sent after the next start`);
+  }
+
+  private addDestination(sink: NotificationSink): string {
+    if (!this.queues.has(sink.id)) {
+      this.queues.set(
+        sink.id,
+        new DestinationQueue({
+          sink,
+          outbox: this.outbox,
+          logger: this.logger,
+          maxBackoffMs: this.config.maxBackoffMs,
+          onDelivered: (message, at) => this.delivered(message, at),
+        }),
+      );
+    }
+    return sink.id;
+  }
+
+  private delivered(message: Notification, at: number): void {
+    this.onDelivered?.(message, at);
+    for (const observer of this.lagObservers) observer(at - message.createdAt.getTime());
   }
 
   private dispatch(messages: Notification[]): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { callTag } from './call-notifications.listener.js';
+import { CallNotifications, callTag } from './call-notifications.listener.js';
 import { escapeMarkdown, splitText, SAFE_CONTENT_LIMIT } from './discord/discord-text.js';
 import type { NotificationPayload } from './notification.js';
 import { Notifications } from './notifications.service.js';
@@ -12,7 +12,7 @@ const PIECE_LIMIT = SAFE_CONTENT_LIMIT - 40;
 const BRIEFING_TRANSCRIPT_CHARS = 1200;
 
 /**
- * What the team sees of a warm transfer, in the call's Discord thread of messages: a briefing as soon as the human's
+ * What the team sees of a warm transfer, at the call's Discord destinations: a briefing as soon as the human's
  * phone rings — who is calling, why, and the latest of the conversation, so they pick up informed — then whether
  * they joined, or did not answer, were busy, or could not be reached.
  */
@@ -20,6 +20,7 @@ const BRIEFING_TRANSCRIPT_CHARS = 1200;
 export class TransferNotifications {
   constructor(
     private readonly notifications: Notifications,
+    private readonly calls: CallNotifications,
     private readonly transcripts: LiveTranscripts,
   ) {}
 
@@ -32,7 +33,7 @@ export class TransferNotifications {
       text: piece,
       callTag: callTag(callId),
     }));
-    this.notifications.notify(callId, `${callId}:transfer:${attempt}:${status}`, payloads);
+    this.notifications.notify(callId, `${callId}:transfer:${attempt}:${status}`, payloads, this.calls.destinationsOf(callId));
   }
 
   private briefing({ callId, reason, callerNumber, humanLabel }: CallTransferEvent): string {

@@ -2,7 +2,7 @@
 export interface CallRecord {
   callId: string;
   status: CallStatus;
-  /** The agent profile that answered (tenant profiles come later; `default` today). */
+  /** The agent profile that answered (`default`: the environment's agent); null for a call that was not answered. */
   profile: string | null;
   callerNumber: string | null;
   dialledNumber: string | null;
@@ -15,6 +15,7 @@ export interface CallRecord {
   endedAt: Date | null;
   /** A `CallEndReason` (remote_closed, transferred, error, session_cap, shutdown, handshake_failed) or a rejection reason. */
   endReason: string | null;
+  /** The answering profile's metadata; for a call rejected for want of a profile, `{ sipStatus }`. */
   metadata: Record<string, unknown> | null;
 }
 

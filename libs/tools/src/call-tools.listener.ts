@@ -78,13 +78,14 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
   }
 
   @OnBridgeEvent('call.accepted')
-  onAccepted({ callId, context, profile, transfer }: CallAcceptedEvent): void {
+  onAccepted({ callId, context, profile, transfer, tools }: CallAcceptedEvent): void {
     this.calls.set(
       callId,
       new LiveCall(context, {
         link: this.link,
         profile,
         transfer,
+        tools,
         logger: this.logger,
         endCallMaxWaitMs: this.tools.endCallMaxWaitMs,
         dtmf: this.dtmf,

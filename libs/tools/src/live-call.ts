@@ -14,6 +14,8 @@ export interface LiveCallOptions {
   profile: string;
   /** The profile's own transfer target, if any. */
   transfer?: TransferTarget;
+  /** The tools offered to this call by its profile; absent: every enabled tool. */
+  tools?: readonly string[];
   logger: Logger;
   /** The longest a hang-up after speech waits for the speech to finish playing. */
   endCallMaxWaitMs: number;
@@ -35,6 +37,8 @@ export class LiveCall {
   private resolveEnded!: () => void;
   private isEnded = false;
   private dtmfSequence = 0;
+  /** The only tools this call may run (those offered in its accept body); undefined: every enabled tool. */
+  readonly allowedTools?: ReadonlySet<string>;
 
   constructor(
     readonly context: CallContext,
@@ -49,6 +53,7 @@ export class LiveCall {
       onAction: (key, tool) => options.onKeyAction(this, key, tool),
     });
     this.control = new LiveCallControl(this, options);
+    if (options.tools) this.allowedTools = new Set(options.tools);
   }
 
   get callId(): string {

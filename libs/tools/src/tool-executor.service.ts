@@ -65,7 +65,7 @@ export class ToolExecutor {
     const startedAt = new Date();
     const started = performance.now();
     try {
-      const tool = this.registry.get(request.name);
+      const tool = this.toolFor(call, request.name);
       const parsed = await parseToolArguments(request.arguments, tool?.parameters);
       const redactedArguments = parsed.json === null ? null : redactSecrets(parsed.json);
       this.publish(() => this.bus.emit('tool.started', { callId, toolCallId, name, trigger, arguments: redactedArguments, startedAt }));
@@ -74,8 +74,7 @@ export class ToolExecutor {
 
       let result: { status: ToolStatus; output: string };
       if (!tool) {
-        const available = this.registry.names().slice(0, MAX_LISTED_NAMES).join(', ') || 'none';
-        result = failure('unknown_tool', 'unknown_tool', `There is no tool called ${JSON.stringify(name)}. Tools: ${available}.`);
+        result = this.unavailable(call, name);
       } else if (!parsed.ok) {
         result = failure('invalid_arguments', 'invalid_arguments', parsed.message, parsed.problems);
       } else {
@@ -128,6 +127,29 @@ export class ToolExecutor {
       release();
       return { status: 'failed', output, delivered };
     }
+  }
+
+  /**
+   * The tool a call may run under this name: one of those its profile offered (enabled or configured by the
+   * profile, e.g. its own transfer target), or any enabled tool when its profile did not decide.
+   */
+  private toolFor(call: LiveCall, name: string): RegisteredTool | undefined {
+    const allowed = call.allowedTools;
+    if (allowed === undefined) return this.registry.get(name);
+    return allowed.has(name) ? this.registry.find(name) : undefined;
+  }
+
+  /**
+   * What the model hears when it calls a tool that does not exist here (unknown, or off in this deployment), or one
+   * this deployment offers but not to this call's profile.
+   */
+  private unavailable(call: LiveCall, name: string): { status: ToolStatus; output: string } {
+    const offered = call.allowedTools ? [...call.allowedTools].sort() : this.registry.names();
+    const available = offered.slice(0, MAX_LISTED_NAMES).join(', ') || 'none';
+    if (call.allowedTools !== undefined && this.registry.get(name) !== undefined) {
+      return failure('unknown_tool', 'tool_not_allowed', `The tool ${JSON.stringify(name)} is not available on this line. Tools: ${available}.`);
+    }
+    return failure('unknown_tool', 'unknown_tool', `There is no tool called ${JSON.stringify(name)}. Tools: ${available}.`);
   }
 
   private async execute(call: LiveCall, tool: RegisteredTool, args: object, request: ToolRequest): Promise<{ status: ToolStatus; output: string }> {

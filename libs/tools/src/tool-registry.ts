@@ -78,6 +78,21 @@ export class ToolRegistry implements OnModuleInit {
     return [...this.known.values()];
   }
 
+  /**
+   * A tool by name, enabled or not: for a call whose agent profile offers a tool the environment alone does not
+   * configure (a profile with its own transfer target offers `transfer_to_human`).
+   */
+  find(name: string): RegisteredTool | undefined {
+    return this.known.get(name);
+  }
+
+  /** The named tools (enabled or not; unknown names are skipped) as Realtime function tools, sorted by name. */
+  schemasOf(names: Iterable<string>): RealtimeFunctionTool[] {
+    const wanted = new Set(names);
+    const tools = [...this.known.values()].filter((tool) => wanted.has(tool.name));
+    return structuredClone(tools.sort((a, b) => a.name.localeCompare(b.name)).map(functionTool));
+  }
+
   /** Names of the enabled tools. */
   names(): string[] {
     return this.enabledSchemas.map((tool) => tool.name!);
@@ -147,14 +162,16 @@ export class ToolRegistry implements OnModuleInit {
 
   private seal(): void {
     const tools = [...this.known.values()].sort((a, b) => a.name.localeCompare(b.name));
-    this.enabledSchemas = tools
-      .filter((tool) => tool.enabled)
-      .map((tool) => ({ type: 'function' as const, name: tool.name, description: tool.description, parameters: tool.schema }));
+    this.enabledSchemas = tools.filter((tool) => tool.enabled).map(functionTool);
     const off = tools.filter((tool) => !tool.enabled).map((tool) => `${tool.name} (${tool.disabledBecause})`);
     this.logger.log(
       `tools the agent can call: ${this.names().join(', ') || 'none'}${off.length > 0 ? `; off: ${off.join(', ')}` : ''}`,
     );
   }
+}
+
+function functionTool(tool: RegisteredTool): RealtimeFunctionTool {
+  return { type: 'function', name: tool.name, description: tool.description, parameters: tool.schema };
 }
 
 function invalidDeclaration(options: RealtimeToolOptions, handler: RealtimeToolHandler | undefined): string | undefined {

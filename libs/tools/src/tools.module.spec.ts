@@ -165,7 +165,8 @@ interface Fixture {
   link: FakeLink;
   store: MemoryToolInvocations;
   events: Array<{ name: BridgeEventName; payload: unknown }>;
-  call(callId: string): void;
+  /** A call is accepted; `profile` overrides what its profile decided (its tools, its transfer target). */
+  call(callId: string, profile?: Partial<BridgeEvents['call.accepted']>): void;
   play(callId: string, events: ServerEvent[]): void;
   waitFor<K extends BridgeEventName>(name: K, match?: (p: BridgeEvents[K]) => boolean, timeoutMs?: number): Promise<BridgeEvents[K]>;
   of<K extends BridgeEventName>(name: K, match?: (p: BridgeEvents[K]) => boolean): BridgeEvents[K][];
@@ -214,13 +215,14 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
     link,
     store,
     events,
-    call(callId) {
+    call(callId, profile = {}) {
       bus.emit('call.accepted', {
         callId,
         context: { callId, callerNumber: '+14155550123', dialledNumber: '+18005551212', sipHeaders: [{ name: 'X-Test', value: '1' }] },
         acceptedAt: new Date(),
         profile: 'default',
         callerTranscription: true,
+        ...profile,
       });
     },
     play(callId, serverEvents) {
@@ -606,6 +608,45 @@ describe('end_call', () => {
     f.call('rtc_off');
     f.play('rtc_off', toolCall('end_call', {}, { callId: 'call_off' }));
     expect((await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_off')).status).toBe('unknown_tool');
+  });
+});
+
+describe("the call's profile decides which tools it may run", () => {
+  it('refuses a tool its profile does not offer, telling the model which ones it has, and runs the others', async () => {
+    const f = await boot();
+    f.call('rtc_narrow', { profile: 'acme', tools: ['plain', 'echo'] });
+    f.play('rtc_narrow', toolCall('nothing', {}, { callId: 'call_refused' }));
+    const refused = await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_refused');
+    expect(refused.status).toBe('unknown_tool');
+    const output = JSON.parse(outputFor(f, 'rtc_narrow', 'call_refused')!.output) as { error: { code: string; message: string } };
+    expect(output.error).toEqual({ code: 'tool_not_allowed', message: 'The tool "nothing" is not available on this line. Tools: echo, plain.' });
+
+    f.play('rtc_narrow', toolCall('plain', {}, { callId: 'call_allowed' }));
+    expect((await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_allowed')).status).toBe('succeeded');
+
+    // Another call, without a profile decision, may run every enabled tool.
+    f.call('rtc_wide');
+    f.play('rtc_wide', toolCall('nothing', {}, { callId: 'call_wide' }));
+    expect((await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_wide')).status).toBe('succeeded');
+  });
+
+  it('still calls a tool nobody declared unknown', async () => {
+    const f = await boot();
+    f.call('rtc_typo', { tools: ['plain'] });
+    f.play('rtc_typo', toolCall('plian', {}, { callId: 'call_typo' }));
+    await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_typo');
+    expect(JSON.parse(outputFor(f, 'rtc_typo', 'call_typo')!.output).error.code).toBe('unknown_tool');
+  });
+
+  it("runs transfer_to_human for a profile with its own target although the environment has none", async () => {
+    const f = await boot({ TRANSFER_TIMEOUT_MS: '500' });
+    f.call('rtc_own_target', { profile: 'acme', tools: ['transfer_to_human'], transfer: { humanAgentNumber: '+14155550111' } });
+    f.play('rtc_own_target', toolCall('transfer_to_human', {}, { callId: 'call_own_target' }));
+    for (let waited = 0; f.link.refers.length === 0 && waited < 2000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    f.link.closed.add('rtc_own_target');
+    f.bus.emit('call.ended', { callId: 'rtc_own_target', reason: 'remote_closed', acceptedAt: new Date(), endedAt: new Date() });
+    expect((await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_own_target')).status).toBe('succeeded');
+    expect(f.link.refers).toEqual([{ callId: 'rtc_own_target', uri: 'tel:+14155550111' }]);
   });
 });
 

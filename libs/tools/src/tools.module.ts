@@ -18,8 +18,9 @@ import { TwilioModule, twilioConfig } from '#twilio';
 
 /**
  * The agent's tools: discovery of every `@RealtimeTool()` provider in the application, their execution on live
- * calls, the built-in call-control tools (end_call, transfer_to_human by SIP REFER or Twilio warm transfer) and DTMF. Tools of other modules need nothing
- * from here but the decorator: being a provider anywhere in the application is enough.
+ * calls, the built-in call-control tools (end_call, transfer_to_human by SIP REFER or Twilio warm transfer) and
+ * DTMF. Tools of other modules need nothing from here but the decorator: being a provider anywhere in the
+ * application is enough.
  */
 @Module({
   imports: [

@@ -46,16 +46,27 @@ export class CallRecordWriter implements OnApplicationShutdown {
   }
 
   @OnBridgeEvent('call.accepted')
-  onAccepted({ callId, context, acceptedAt, profile }: CallAcceptedEvent): void {
-    this.enqueue({ kind: 'create', record: { ...recordOf(context), profile, acceptedAt, status: 'active' } });
+  onAccepted({ context, acceptedAt, profile, metadata }: CallAcceptedEvent): void {
+    this.enqueue({
+      kind: 'create',
+      record: { ...recordOf(context), profile, acceptedAt, status: 'active', metadata: metadata ?? null },
+    });
   }
 
   @OnBridgeEvent('call.rejected')
-  onRejected({ context, reason }: CallRejectedEvent): void {
+  onRejected({ context, reason, statusCode }: CallRejectedEvent): void {
     const now = new Date();
     this.enqueue({
       kind: 'create',
-      record: { ...recordOf(context), profile: null, acceptedAt: now, status: 'rejected', endedAt: now, endReason: reason },
+      record: {
+        ...recordOf(context),
+        profile: null,
+        acceptedAt: now,
+        status: 'rejected',
+        endedAt: now,
+        endReason: reason,
+        metadata: statusCode === undefined ? null : { sipStatus: statusCode },
+      },
     });
   }
 
@@ -95,7 +106,7 @@ export class CallRecordWriter implements OnApplicationShutdown {
   }
 }
 
-function recordOf(context: CallContext): Omit<NewCallRecord, 'profile' | 'acceptedAt'> {
+function recordOf(context: CallContext): Omit<NewCallRecord, 'profile' | 'acceptedAt' | 'metadata'> {
   return {
     callId: context.callId,
     callerNumber: context.callerNumber ?? null,
@@ -105,6 +116,5 @@ function recordOf(context: CallContext): Omit<NewCallRecord, 'profile' | 'accept
     sipCallId: context.sipCallId ?? null,
     twilioCallSid: context.twilioCallSid ?? null,
     conferenceName: context.conferenceName ?? null,
-    metadata: null,
   };
 }

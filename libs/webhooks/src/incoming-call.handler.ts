@@ -1,17 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
-import { AgentProfiles, CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
+import { CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
 import type { ConfigType } from '#config';
 import type { CallContext } from '#events';
 import { ConferenceLinks } from '#storage';
-import { ToolRegistry } from '#tools';
+import { TenantProfiles } from '#tenants';
 import { twilioConfig } from '#twilio';
 
 const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * `realtime.call.incoming`: read the call, tie it to its Twilio conference when it came through one (its
- * `X-conferenceName`), choose its agent, accept it.
+ * `X-conferenceName`), choose its agent, accept it (or reject it, as the tenants file says).
  */
 @Injectable()
 export class IncomingCallHandler {
@@ -19,8 +19,7 @@ export class IncomingCallHandler {
 
   constructor(
     private readonly calls: CallsService,
-    private readonly profiles: AgentProfiles,
-    private readonly tools: ToolRegistry,
+    private readonly tenants: TenantProfiles,
     private readonly conferenceLinks: ConferenceLinks,
     @Inject(twilioConfig.KEY) private readonly twilio: ConfigType<typeof twilioConfig>,
   ) {}
@@ -32,8 +31,10 @@ export class IncomingCallHandler {
       throw new WebhookError(WebhookErrorCode.MalformedBody, 'realtime.call.incoming without a valid data.call_id');
     }
     const context = parseCallContext(callId, data?.sip_headers);
+    const choice = this.tenants.choose(context);
+    if (choice.kind === 'reject') return this.calls.rejectIncoming(context, choice.statusCode);
     await this.linkConference(context);
-    return this.calls.acceptIncoming(context, this.profiles.forCall(context, this.tools.schemas()));
+    return this.calls.acceptIncoming(context, choice.profile);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { readWebhookBody } from './webhook-body.js';
 import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { WebhookIntake } from './webhook-intake.service.js';
+import { WebhookMetrics } from './webhook.metrics.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
 import type { ConfigType } from '#config';
@@ -14,15 +15,22 @@ export class OpenAIWebhookController {
   constructor(
     private readonly verifier: WebhookVerifier,
     private readonly intake: WebhookIntake,
+    private readonly metrics: WebhookMetrics,
     @Inject(webhooksConfig.KEY) private readonly config: ConfigType<typeof webhooksConfig>,
   ) {}
 
   @Post()
   @HttpCode(200)
   async receive(@Req() request: Request): Promise<void> {
-    // The signature covers the exact bytes sent, so the body is read raw, never parsed and re-serialized.
-    const rawBody = await readWebhookBody(request, this.config.maxBodyBytes);
-    const webhook = await this.verifier.verify(rawBody, request.headers);
-    await this.intake.receive(webhook);
+    const startedAt = performance.now();
+    try {
+      // The signature covers the exact bytes sent, so the body is read raw, never parsed and re-serialized.
+      const rawBody = await readWebhookBody(request, this.config.maxBodyBytes);
+      const webhook = await this.verifier.verify(rawBody, request.headers);
+      this.metrics.handled(await this.intake.receive(webhook), startedAt);
+    } catch (error) {
+      this.metrics.failed(error);
+      throw error;
+    }
   }
 }

@@ -8,6 +8,7 @@ const STATUS: Record<WebhookErrorCode, number> = {
   [WebhookErrorCode.MissingHeader]: HttpStatus.BAD_REQUEST,
   [WebhookErrorCode.MalformedBody]: HttpStatus.BAD_REQUEST,
   [WebhookErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [WebhookErrorCode.Draining]: HttpStatus.SERVICE_UNAVAILABLE,
   [WebhookErrorCode.InvalidTwilioSignature]: HttpStatus.FORBIDDEN,
   [WebhookErrorCode.TwilioNotConfigured]: HttpStatus.NOT_FOUND,
 };
@@ -29,6 +30,11 @@ export class WebhookExceptionFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof WebhookError && error.code === WebhookErrorCode.Draining) {
+      this.logger.log(`webhook turned away: ${error.message}`);
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).setHeader('retry-after', '1').json({ error: 'draining' });
+      return;
+    }
     if (error instanceof WebhookError) {
       this.logger.warn(`webhook rejected (${error.code}): ${error.message}`);
       const status = STATUS[error.code];

@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { IncomingCallHandler } from './incoming-call.handler.js';
 import type { VerifiedWebhook } from './webhook-verifier.js';
+import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
+import { Lifecycle } from '#health';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
-export type WebhookOutcome = 'accepted' | 'caller_gone' | 'duplicate' | 'ignored';
+export type WebhookOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate' | 'ignored';
 
 /**
  * Runs each verified webhook once. Deliveries are at least once and may arrive concurrently: a delivery whose
@@ -18,6 +20,7 @@ export class WebhookIntake {
   constructor(
     private readonly claims: IdempotencyStore,
     private readonly incomingCall: IncomingCallHandler,
+    private readonly lifecycle: Lifecycle,
   ) {}
 
   async receive({ webhookId, event }: VerifiedWebhook): Promise<WebhookOutcome> {
@@ -33,6 +36,8 @@ export class WebhookIntake {
       this.logger.debug(`webhook ${webhookId}: ${event.type.slice(0, 64)} ignored`);
       return 'ignored';
     }
+    // Draining: the call goes to a ready replica when OpenAI delivers the webhook again.
+    if (this.lifecycle.draining) throw new WebhookError(WebhookErrorCode.Draining, 'shutting down, new calls go elsewhere');
     const claimKey = `webhook:${webhookId}`;
     if (!(await this.claims.claim(claimKey, WEBHOOK_CLAIM_TTL_MS))) return 'duplicate';
     try {

@@ -3,6 +3,8 @@ export enum WebhookErrorCode {
   MissingHeader = 'missing_header',
   MalformedBody = 'malformed_body',
   PayloadTooLarge = 'payload_too_large',
+  /** The process is draining for shutdown: new calls go to another replica (503, OpenAI retries). */
+  Draining = 'draining',
   /** A Twilio webhook whose X-Twilio-Signature is missing or does not match. */
   InvalidTwilioSignature = 'invalid_twilio_signature',
   /** A Twilio webhook while Twilio is not configured (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN unset). */

@@ -7,15 +7,16 @@ import { TwilioVoiceHandler } from './twilio-voice.handler.js';
 import { TwilioWebhookController } from './twilio-webhook.controller.js';
 import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookVerifier } from './webhook-verifier.js';
+import { WebhookMetrics } from './webhook.metrics.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { CallsModule } from '#calls';
-import { ToolsModule } from '#tools';
+import { TenantsModule } from '#tenants';
 import { TwilioModule, twilioConfig } from '#twilio';
 
 /** OpenAI's webhooks (`/openai/webhook`) and Twilio's (`/twilio/voice`, `/twilio/conference-events`). */
 @Module({
-  imports: [ConfigModule.forFeature(webhooksConfig), ConfigModule.forFeature(twilioConfig), CallsModule, ToolsModule, TwilioModule],
+  imports: [ConfigModule.forFeature(webhooksConfig), ConfigModule.forFeature(twilioConfig), CallsModule, TenantsModule, TwilioModule],
   controllers: [OpenAIWebhookController, TwilioWebhookController],
-  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, TwilioVoiceHandler, ConferenceEventsHandler],
+  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, WebhookMetrics, TwilioVoiceHandler, ConferenceEventsHandler],
 })
 export class WebhooksModule {}

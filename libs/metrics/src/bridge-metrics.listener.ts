@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { LATENCY_BUCKETS, MetricsRegistry } from './metrics-registry.js';
+import {
+  OnBridgeEvent,
+  type CallAcceptedEvent,
+  type CallEndedEvent,
+  type CallRejectedEvent,
+  type RealtimeEventReceived,
+  type SidebandConnectedEvent,
+  type ToolCompletedEvent,
+  type TranscriptLine,
+} from '#events';
+
+/**
+ * The event types counted by name; anything else (new or misspelt types from the wire) is counted as `other`, so a
+ * sender cannot grow the number of series.
+ */
+const KNOWN_EVENT_TYPES = new Set([
+  'session.created',
+  'session.updated',
+  'conversation.item.added',
+  'conversation.item.done',
+  'conversation.item.created',
+  'conversation.item.input_audio_transcription.delta',
+  'conversation.item.input_audio_transcription.completed',
+  'conversation.item.input_audio_transcription.failed',
+  'conversation.item.truncated',
+  'input_audio_buffer.speech_started',
+  'input_audio_buffer.speech_stopped',
+  'input_audio_buffer.committed',
+  'input_audio_buffer.dtmf_event_received',
+  'output_audio_buffer.started',
+  'output_audio_buffer.stopped',
+  'output_audio_buffer.cleared',
+  'response.created',
+  'response.done',
+  'response.output_item.added',
+  'response.output_item.done',
+  'response.content_part.added',
+  'response.content_part.done',
+  'response.output_audio_transcript.delta',
+  'response.output_audio_transcript.done',
+  'response.output_text.delta',
+  'response.output_text.done',
+  'response.function_call_arguments.delta',
+  'response.function_call_arguments.done',
+  'rate_limits.updated',
+  'error',
+]);
+
+/** Call, sideband, tool and transcript metrics, read off the bus. */
+@Injectable()
+export class BridgeMetricsListener {
+  private readonly accepted;
+  private readonly rejected;
+  private readonly active;
+  private readonly ended;
+  private readonly duration;
+  private readonly reconnects;
+  private readonly handshakeFailures;
+  private readonly realtimeEvents;
+  private readonly toolRuns;
+  private readonly toolDuration;
+  private readonly toolErrors;
+  private readonly placeholders;
+  private readonly transcriptLines;
+  private activeCalls = 0;
+
+  constructor(metrics: MetricsRegistry) {
+    this.accepted = metrics.counter({ name: 'bridge_calls_accepted_total', help: 'Calls accepted, by agent profile.', labelNames: ['profile'] });
+    this.rejected = metrics.counter({ name: 'bridge_calls_rejected_total', help: 'Calls not answered, by reason (caller_gone, at_capacity …).', labelNames: ['reason'] });
+    this.active = metrics.gauge({ name: 'bridge_active_calls', help: 'Calls this process holds right now (accepted, not yet ended).' });
+    this.ended = metrics.counter({ name: 'bridge_calls_ended_total', help: 'Calls ended, by reason.', labelNames: ['reason'] });
+    this.duration = metrics.histogram({
+      name: 'bridge_call_duration_seconds',
+      help: 'From accept to the end of the call.',
+      labelNames: ['reason'],
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    });
+    this.reconnects = metrics.counter({ name: 'bridge_sideband_reconnects_total', help: 'Sideband handshakes retried (an early 404 or a network error).' });
+    this.handshakeFailures = metrics.counter({ name: 'bridge_sideband_handshake_failures_total', help: 'Calls whose sideband never opened.' });
+    this.realtimeEvents = metrics.counter({ name: 'bridge_realtime_events_total', help: 'Realtime server events received, by type (audio deltas are never parsed or counted).', labelNames: ['type'] });
+    this.toolRuns = metrics.counter({ name: 'bridge_tool_invocations_total', help: 'Tool runs finished, by tool and status.', labelNames: ['tool', 'status'] });
+    this.toolDuration = metrics.histogram({ name: 'bridge_tool_duration_seconds', help: 'Tool run time, by tool.', labelNames: ['tool'], buckets: LATENCY_BUCKETS });
+    this.toolErrors = metrics.counter({ name: 'bridge_tool_errors_total', help: 'Tool runs that did not succeed, by tool and status.', labelNames: ['tool', 'status'] });
+    this.placeholders = metrics.counter({ name: 'bridge_transcript_placeholders_total', help: 'Caller lines released as placeholders (transcription failed or never came).' });
+    this.transcriptLines = metrics.counter({ name: 'bridge_transcript_lines_total', help: 'Transcript lines released, by speaker.', labelNames: ['speaker'] });
+    this.active.set(0);
+  }
+
+  @OnBridgeEvent('call.accepted')
+  onAccepted({ profile }: CallAcceptedEvent): void {
+    this.accepted.inc({ profile });
+    this.active.set(++this.activeCalls);
+  }
+
+  @OnBridgeEvent('call.rejected')
+  onRejected({ reason }: CallRejectedEvent): void {
+    this.rejected.inc({ reason });
+  }
+
+  @OnBridgeEvent('call.ended')
+  onEnded({ reason, acceptedAt, endedAt }: CallEndedEvent): void {
+    this.ended.inc({ reason });
+    this.duration.observe({ reason }, Math.max(0, endedAt.getTime() - acceptedAt.getTime()) / 1000);
+    this.activeCalls = Math.max(0, this.activeCalls - 1);
+    this.active.set(this.activeCalls);
+    if (reason === 'handshake_failed') this.handshakeFailures.inc();
+  }
+
+  @OnBridgeEvent('sideband.connected')
+  onConnected({ attempts }: SidebandConnectedEvent): void {
+    if (attempts > 1) this.reconnects.inc(attempts - 1);
+  }
+
+  @OnBridgeEvent('realtime.event')
+  onRealtimeEvent({ event }: RealtimeEventReceived): void {
+    this.realtimeEvents.inc({ type: KNOWN_EVENT_TYPES.has(event.type) ? event.type : 'other' });
+  }
+
+  @OnBridgeEvent('tool.completed')
+  onToolCompleted({ name, status, durationMs }: ToolCompletedEvent): void {
+    // Names come from the model: unknown ones are counted under one label.
+    const tool = status === 'unknown_tool' ? 'unknown' : name;
+    this.toolRuns.inc({ tool, status });
+    this.toolDuration.observe({ tool }, durationMs / 1000);
+    if (status !== 'succeeded') this.toolErrors.inc({ tool, status });
+  }
+
+  @OnBridgeEvent('transcript.line')
+  onLine({ speaker, placeholder }: TranscriptLine): void {
+    this.transcriptLines.inc({ speaker });
+    if (placeholder) this.placeholders.inc();
+  }
+}
