@@ -88,7 +88,7 @@ describe('live, ordered transcripts', () => {
     const conversation = script()
       .callerSays('this never gets transcribed', { transcription: 'never' })
       .agentSays('Could you say that again?')
-      .pause(1000) // the call goes on well past the placeholder wait
+      .pause(1500) // the call goes on well past the placeholder wait (300 ms, released on a 250 ms tick)
       .callerSays('I said hello.')
       .hangup();
     const { call } = await h.emulator.placeCall(h.webhookUrl, { script: conversation });

@@ -12,7 +12,7 @@ import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { EventBus, EventsModule, type RealtimeClientEvent, type RealtimeServerEvent } from '#events';
-import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
+import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { CallLink, RealtimeTool, ToolParam, ToolsModule, type RealtimeToolHandler } from '#tools';
 
 const CALLS = 1000;
@@ -91,8 +91,9 @@ export async function benchToolCalls(): Promise<string> {
     providers: [
       { provide: ToolInvocations, useValue: invocations },
       { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
+      { provide: ConferenceLinks, useClass: MemoryConferenceLinks },
     ],
-    exports: [ToolInvocations, IdempotencyStore],
+    exports: [ToolInvocations, IdempotencyStore, ConferenceLinks],
   })
   class BenchStorageModule {}
   @Module({ providers: [NoopTool] })

@@ -18,6 +18,7 @@ const ALL_EVENTS: BridgeEventName[] = [
   'call.ended',
   'transcript.line',
   'call.transcript.completed',
+  'call.transfer',
 ];
 
 /** Everything the bridge published on its bus, with a way to await the next matching fact. */

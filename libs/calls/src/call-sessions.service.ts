@@ -74,6 +74,17 @@ export class CallSessions implements BeforeApplicationShutdown {
     return this.calls.get(callId)?.session?.send(event) ?? false;
   }
 
+  /**
+   * Reports the call's coming close with `reason` (`transferred`: its Twilio leg is being ended because a human
+   * joined), or takes that back with `undefined` when ending it failed. False when the call is not attached here.
+   */
+  expectEnd(callId: string, reason: CallEndReason | undefined): boolean {
+    const session = this.calls.get(callId)?.session;
+    if (!session) return false;
+    session.expectEnd(reason);
+    return true;
+  }
+
   /** Closes every session cleanly when the process stops (after readiness has already failed). */
   async beforeApplicationShutdown(): Promise<void> {
     const active = [...this.calls.values()];

@@ -3,3 +3,16 @@ export { ConversationScript, script, type ScriptStep, type ServerEvent, type Cal
 export { signWebhook, newWebhookSecret } from './webhook-signer.js';
 export { demoConversation } from './demo-conversation.js';
 export { FakeDiscord, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';
+export {
+  FakeTwilio,
+  type FakeTwilioOptions,
+  type FakeTwilioRequest,
+  type FakeTwilioResponse,
+  type FakeTwilioCallback,
+  type FakeParticipant,
+  type FakeConference,
+  type ParticipantEvent,
+  type ParticipantStep,
+  type PlacedCall,
+  type FormParams,
+} from './fake-twilio.js';

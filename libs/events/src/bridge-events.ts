@@ -7,7 +7,8 @@ export type CallEndReason =
   | 'error' // the socket failed or the keepalive watchdog gave up on it
   | 'session_cap' // the 60-minute Realtime session cap
   | 'shutdown' // this process is stopping
-  | 'handshake_failed'; // the sideband never opened (the call is gone or the accept silently failed)
+  | 'handshake_failed' // the sideband never opened (the call is gone or the accept silently failed)
+  | 'transferred'; // a warm transfer completed: the human joined the caller's conference and the agent's leg was ended
 
 /**
  * Where a call's profile sends `transfer_to_human` (either may be absent: the deployment's environment then
@@ -147,6 +148,29 @@ export interface CallDtmfEvent {
 }
 
 /**
+ * Where a warm transfer (Twilio conference) stands: `dialing` once the human's phone is being rung, then one final
+ * status — `joined` (the human is in the conference, the agent's leg is ended next), `no_answer`, `busy` or `failed`.
+ */
+export type TransferStatus = 'dialing' | 'joined' | 'no_answer' | 'busy' | 'failed';
+
+export interface CallTransferEvent {
+  /** The Realtime call the agent is on. */
+  callId: string;
+  /** One dialling of the human; a second `transfer_to_human` on the same call is another attempt. */
+  attempt: string;
+  status: TransferStatus;
+  /** `dialing`: what the caller needs, in the model's words (caller-influenced text). */
+  reason?: string;
+  /** `dialing`: the caller's number as Twilio reported it (E.164). */
+  callerNumber?: string;
+  /** The human's participant label in the conference (TWILIO_HUMAN_LABEL). */
+  humanLabel?: string;
+  /** `failed`: what went wrong, in a few words for the team (never a secret or a number). */
+  detail?: string;
+  at: Date;
+}
+
+/**
  * Every fact published on the in-process bus, by name. The bus is not durable: a reaction that must survive a
  * crash writes to storage first.
  */
@@ -161,6 +185,7 @@ export interface BridgeEvents {
   'tool.started': ToolStartedEvent;
   'tool.completed': ToolCompletedEvent;
   'call.dtmf': CallDtmfEvent;
+  'call.transfer': CallTransferEvent;
 }
 
 export type BridgeEventName = keyof BridgeEvents;

@@ -17,6 +17,8 @@ export type {
   ToolStartedEvent,
   ToolCompletedEvent,
   CallDtmfEvent,
+  CallTransferEvent,
+  TransferStatus,
 } from './bridge-events.js';
 export type { CallContext } from './call-context.js';
 export type { RealtimeServerEvent, RealtimeClientEvent } from './realtime-event.js';

@@ -34,6 +34,11 @@ export class CallNotifications {
 
   constructor(private readonly notifications: Notifications) {}
 
+  /** Where a live call's notifications go when its profile chose (undefined: the deployment's destinations). */
+  destinationsOf(callId: string): readonly string[] | undefined {
+    return this.destinations.get(callId);
+  }
+
   @OnBridgeEvent('call.accepted')
   announce({ callId, context, profile, notify }: CallAcceptedEvent): void {
     if (notify) this.destinations.set(callId, notify);

@@ -4,11 +4,16 @@ import { CallNotifications } from './call-notifications.listener.js';
 import { notificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notification.metrics.js';
 import { Notifications } from './notifications.service.js';
+import { TransferNotifications } from './transfer-notifications.listener.js';
+import { TranscriptsModule } from '#transcripts';
 
-/** Announcements, live transcript lines and call summaries, delivered to Discord through a durable outbox. */
+/**
+ * Announcements, live transcript lines, warm-transfer briefings and call summaries, delivered to Discord through a
+ * durable outbox.
+ */
 @Module({
-  imports: [ConfigModule.forFeature(notificationsConfig)],
-  providers: [Notifications, CallNotifications, NotificationMetrics],
+  imports: [ConfigModule.forFeature(notificationsConfig), TranscriptsModule],
+  providers: [Notifications, CallNotifications, NotificationMetrics, TransferNotifications],
   exports: [Notifications],
 })
 export class NotificationsModule {}

@@ -13,7 +13,7 @@ export interface CallRecord {
   conferenceName: string | null;
   acceptedAt: Date;
   endedAt: Date | null;
-  /** A `CallEndReason` (remote_closed, error, session_cap, shutdown, handshake_failed) or a rejection reason. */
+  /** A `CallEndReason` (remote_closed, transferred, error, session_cap, shutdown, handshake_failed) or a rejection reason. */
   endReason: string | null;
   /** The answering profile's metadata; for a call rejected for want of a profile, `{ sipStatus }`. */
   metadata: Record<string, unknown> | null;

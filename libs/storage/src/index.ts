@@ -24,6 +24,16 @@ export {
 export { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 export { ToolInvocations, durationOf, type ToolInvocationRecord } from './tool-invocations.js';
 export { SqlToolInvocations } from './sql/sql-tool-invocations.js';
+export {
+  ConferenceLinks,
+  CONFERENCE_LINK_TTL_MS,
+  type ConferenceLink,
+  type ConferenceLinkChanges,
+  type NewConferenceLink,
+  type AgentLegStatus,
+} from './conference-links.js';
+export { SqlConferenceLinks } from './sql/sql-conference-links.js';
+export { MemoryConferenceLinks } from './memory-conference-links.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage } from './sql/database.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '#config';
 import { CallRecordsRepository } from './call-records.repository.js';
+import { CONFERENCE_LINK_TTL_MS, ConferenceLinks } from './conference-links.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { errorMessage } from './storage-health.js';
 import { storageConfig } from './storage.config.js';
@@ -14,11 +15,14 @@ export interface PurgeOutcome {
   calls?: number;
   /** Expired idempotency claims deleted. */
   claims: number;
+  /** Twilio conference links deleted (older than a day). */
+  conferenceLinks: number;
 }
 
 /**
  * Housekeeping every STORAGE_PURGE_INTERVAL_MS: calls that ended more than TRANSCRIPT_RETENTION_DAYS ago are deleted
- * with their transcripts (only when that variable is set), and expired idempotency claims always. Never throws,
+ * with their transcripts (only when that variable is set), and expired idempotency claims and day-old Twilio
+ * conference links (a caller's number and CallToken) always. Never throws,
  * never keeps the process alive, never overlaps itself.
  */
 @Injectable()
@@ -32,6 +36,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
     private readonly records: CallRecordsRepository,
     private readonly claims: SqlIdempotencyStore,
+    private readonly conferenceLinks: ConferenceLinks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,7 +72,10 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async purge(now: Date): Promise<PurgeOutcome | undefined> {
     try {
-      const outcome: PurgeOutcome = { claims: await this.claims.deleteExpired(now.getTime()) };
+      const outcome: PurgeOutcome = {
+        claims: await this.claims.deleteExpired(now.getTime()),
+        conferenceLinks: await this.conferenceLinks.deleteCreatedBefore(new Date(now.getTime() - CONFERENCE_LINK_TTL_MS)),
+      };
       const { retentionDays } = this.config;
       if (retentionDays !== undefined) {
         const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
@@ -77,6 +85,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
         else this.logger.debug(message);
       }
       if (outcome.claims > 0) this.logger.debug(`deleted ${outcome.claims} expired idempotency claim(s)`);
+      if (outcome.conferenceLinks > 0) this.logger.debug(`deleted ${outcome.conferenceLinks} day-old conference link(s)`);
       return outcome;
     } catch (error) {
       this.logger.warn(`storage purge failed, retrying in ${this.config.purgeIntervalMs} ms: ${errorMessage(error)}`);

@@ -73,12 +73,15 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
 
   describe('migrations', () => {
     it('create the schema once and change nothing when run again', async () => {
-      expect(firstMigration.map((r) => [r.migrationName, r.status])).toEqual([['0001_initial', 'Success']]);
+      expect(firstMigration.map((r) => [r.migrationName, r.status])).toEqual([
+        ['0001_initial', 'Success'],
+        ['0002_conference_links', 'Success'],
+      ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);
       const tables = (await db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
-        expect.arrayContaining(['calls', 'transcript_lines', 'tool_invocations', 'notification_outbox', 'idempotency_claims']),
+        expect.arrayContaining(['calls', 'transcript_lines', 'tool_invocations', 'notification_outbox', 'idempotency_claims', 'conference_links']),
       );
     });
 

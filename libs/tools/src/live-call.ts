@@ -112,6 +112,16 @@ class LiveCallControl implements CallControl {
     });
   }
 
+  inform(text: string): void {
+    const words = String(text).trim().slice(0, 2000);
+    if (words === '') return;
+    const sent = this.call.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: words }] },
+    });
+    if (sent) this.call.conversation.requestResponse();
+  }
+
   hangUp(options: { afterAgentSpeech?: boolean } = {}): Promise<void> {
     this.hangingUp ??= this.hangUpOnce(options.afterAgentSpeech ?? false);
     return this.hangingUp;

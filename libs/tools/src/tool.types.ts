@@ -15,6 +15,12 @@ export interface CallControl {
   say(text: string): void;
 
   /**
+   * Tells the model something happened that it should act on (a system message), then asks it to respond — e.g. a
+   * transfer that went on after the tool returned did not go through. Does nothing once the call has ended.
+   */
+  inform(text: string): void;
+
+  /**
    * Hangs up (`POST /realtime/calls/{id}/hangup`). With `afterAgentSpeech`, first lets the agent's next response
    * (typically its goodbye) finish playing — `response.done` and `output_audio_buffer.stopped` — waiting at most
    * END_CALL_MAX_WAIT_MS. Resolves once the hang-up was requested (or the call had already ended); calling it again

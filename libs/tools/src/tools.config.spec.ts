@@ -39,7 +39,7 @@ describe('toolsConfig', () => {
 describe('transferConfig', () => {
   it('has no target by default (transfer_to_human is then not offered)', () => {
     env.set({});
-    expect(transferConfig()).toEqual({ targetUri: undefined, timeoutMs: 20_000 });
+    expect(transferConfig()).toEqual({ humanAgentNumber: undefined, targetUri: undefined, timeoutMs: 20_000 });
   });
 
   it('refers to tel:HUMAN_AGENT_NUMBER, or to TRANSFER_SIP_URI when that is set', () => {

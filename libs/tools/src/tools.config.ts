@@ -35,7 +35,10 @@ export const toolsConfig = defineConfig('tools', ToolsEnv, (env) => ({
 }));
 
 class TransferEnv {
-  /** The human agent's number (E.164): `transfer_to_human` refers the call to `tel:<number>`. */
+  /**
+   * The human agent's number (E.164): `transfer_to_human` refers the call to `tel:<number>`, or, on a call that came
+   * through a Twilio conference, dials it into the conference.
+   */
   @IsOptional()
   @Matches(/^\+[1-9]\d{7,14}$/, { message: 'must be a phone number in E.164 format, such as +14155550123' })
   HUMAN_AGENT_NUMBER?: string;
@@ -56,6 +59,8 @@ class TransferEnv {
 }
 
 export const transferConfig = defineConfig('transfer', TransferEnv, (env) => ({
+  /** E.164: the REFER target (as `tel:`), and whom a Twilio warm transfer dials. */
+  humanAgentNumber: env.HUMAN_AGENT_NUMBER,
   targetUri: env.TRANSFER_SIP_URI ?? (env.HUMAN_AGENT_NUMBER ? `tel:${env.HUMAN_AGENT_NUMBER}` : undefined),
   timeoutMs: env.TRANSFER_TIMEOUT_MS,
 }));

@@ -15,7 +15,7 @@ import { ToolError, type RealtimeToolHandler, type ToolContext } from './tool.ty
 import { CallControlError, CallControlErrorCode } from '#calls';
 import { script, type ServerEvent } from '#emulator';
 import { EventBus, EventsModule, type BridgeEventName, type BridgeEvents, type RealtimeClientEvent } from '#events';
-import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
+import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { EnvironmentSandbox } from '#testing';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -183,8 +183,9 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
     providers: [
       { provide: ToolInvocations, useValue: store },
       { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
+      { provide: ConferenceLinks, useClass: MemoryConferenceLinks },
     ],
-    exports: [ToolInvocations, IdempotencyStore],
+    exports: [ToolInvocations, IdempotencyStore, ConferenceLinks],
   })
   class FakeStorageModule {}
   @Module({ providers: tools })

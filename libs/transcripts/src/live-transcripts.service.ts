@@ -8,6 +8,7 @@ import {
   type CallAcceptedEvent,
   type CallEndedEvent,
   type RealtimeEventReceived,
+  type TranscriptLine,
 } from '#events';
 
 /** How often overdue caller turns are checked (they then become `[inaudible]` placeholders). */
@@ -30,6 +31,11 @@ export class LiveTranscripts implements OnModuleDestroy {
 
   get activeCount(): number {
     return this.assemblers.size;
+  }
+
+  /** The lines a live call has released so far, in order (empty for a call that is not live here). */
+  linesSoFar(callId: string): readonly TranscriptLine[] {
+    return this.assemblers.get(callId)?.lines ?? [];
   }
 
   @OnBridgeEvent('call.accepted')

@@ -1,16 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import { CallsService, parseCallContext, type IncomingCallOutcome } from '#calls';
+import type { ConfigType } from '#config';
+import type { CallContext } from '#events';
+import { ConferenceLinks } from '#storage';
 import { TenantProfiles } from '#tenants';
+import { twilioConfig } from '#twilio';
 
 const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** `realtime.call.incoming`: read the call, choose its agent, accept it (or reject it, as the tenants file says). */
+/**
+ * `realtime.call.incoming`: read the call, tie it to its Twilio conference when it came through one (its
+ * `X-conferenceName`), choose its agent, accept it (or reject it, as the tenants file says).
+ */
 @Injectable()
 export class IncomingCallHandler {
+  private readonly logger = new Logger(IncomingCallHandler.name);
+
   constructor(
     private readonly calls: CallsService,
     private readonly tenants: TenantProfiles,
+    private readonly conferenceLinks: ConferenceLinks,
+    @Inject(twilioConfig.KEY) private readonly twilio: ConfigType<typeof twilioConfig>,
   ) {}
 
   async handle(event: Record<string, unknown>): Promise<IncomingCallOutcome> {
@@ -22,6 +33,23 @@ export class IncomingCallHandler {
     const context = parseCallContext(callId, data?.sip_headers);
     const choice = this.tenants.choose(context);
     if (choice.kind === 'reject') return this.calls.rejectIncoming(context, choice.statusCode);
+    await this.linkConference(context);
     return this.calls.acceptIncoming(context, choice.profile);
+  }
+
+  /**
+   * The conference the call's SIP leg was dialled from, found by its `X-conferenceName` and tied to this call (the
+   * header alone proves nothing: only a conference our signed voice webhook created counts). Best effort: the call
+   * is answered anyway, and the transfer tool looks again when it needs the link.
+   */
+  private async linkConference({ callId, conferenceName }: CallContext): Promise<void> {
+    if (!conferenceName || !this.twilio.account) return;
+    try {
+      const link = await this.conferenceLinks.linkOpenAICall(conferenceName, callId);
+      if (link) this.logger.log(`[${callId}] the agent's leg of conference ${conferenceName}`);
+      else this.logger.warn(`[${callId}] X-conferenceName names no conference of ours (or one tied to another call)`);
+    } catch (error) {
+      this.logger.warn(`[${callId}] linking the call to its conference failed: ${(error as Error).message}`);
+    }
   }
 }

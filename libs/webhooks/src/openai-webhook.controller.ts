@@ -1,12 +1,11 @@
 import { Controller, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
 import type { Request } from 'express';
-import getRawBody from 'raw-body';
+import { readWebhookBody } from './webhook-body.js';
 import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookMetrics } from './webhook.metrics.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
-import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import type { ConfigType } from '#config';
 
 /** `POST /openai/webhook`: OpenAI's signed webhooks. Answers a plain 200 once the event has been handled. */
@@ -25,25 +24,13 @@ export class OpenAIWebhookController {
   async receive(@Req() request: Request): Promise<void> {
     const startedAt = performance.now();
     try {
-      const rawBody = await this.readBody(request);
+      // The signature covers the exact bytes sent, so the body is read raw, never parsed and re-serialized.
+      const rawBody = await readWebhookBody(request, this.config.maxBodyBytes);
       const webhook = await this.verifier.verify(rawBody, request.headers);
       this.metrics.handled(await this.intake.receive(webhook), startedAt);
     } catch (error) {
       this.metrics.failed(error);
       throw error;
-    }
-  }
-
-  /** The signature covers the exact bytes sent, so the body is read raw, never parsed and re-serialized. */
-  private async readBody(request: Request): Promise<string> {
-    try {
-      return await getRawBody(request, { limit: this.config.maxBodyBytes, encoding: 'utf8' });
-    } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type === 'entity.too.large') {
-        throw new WebhookError(WebhookErrorCode.PayloadTooLarge, 'body over the size cap');
-      }
-      throw new WebhookError(WebhookErrorCode.MalformedBody, `body could not be read (${type ?? 'aborted'})`);
     }
   }
 }

@@ -9,15 +9,24 @@ const STATUS: Record<WebhookErrorCode, number> = {
   [WebhookErrorCode.MalformedBody]: HttpStatus.BAD_REQUEST,
   [WebhookErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [WebhookErrorCode.Draining]: HttpStatus.SERVICE_UNAVAILABLE,
+  [WebhookErrorCode.InvalidTwilioSignature]: HttpStatus.FORBIDDEN,
+  [WebhookErrorCode.TwilioNotConfigured]: HttpStatus.NOT_FOUND,
+};
+
+const BODY: Partial<Record<WebhookErrorCode, string>> = {
+  [WebhookErrorCode.PayloadTooLarge]: 'payload_too_large',
+  [WebhookErrorCode.InvalidTwilioSignature]: 'invalid_signature',
+  [WebhookErrorCode.TwilioNotConfigured]: 'not_found',
 };
 
 /**
- * The one place webhook failures become HTTP. Bad input: a short generic 4xx (the detail goes to the log, never
- * to the sender). Call control failures: 5xx, so that OpenAI delivers the webhook again.
+ * The one place webhook failures (OpenAI's and Twilio's) become HTTP. Bad input: a short generic 4xx (the detail
+ * goes to the log, never to the sender); an unsigned Twilio webhook: 403. Call control failures: 5xx, so that
+ * OpenAI delivers the webhook again.
  */
 @Catch()
 export class WebhookExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('OpenAIWebhook');
+  private readonly logger = new Logger('Webhooks');
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -29,7 +38,7 @@ export class WebhookExceptionFilter implements ExceptionFilter {
     if (error instanceof WebhookError) {
       this.logger.warn(`webhook rejected (${error.code}): ${error.message}`);
       const status = STATUS[error.code];
-      response.status(status).json({ error: status === 413 ? 'payload_too_large' : 'invalid_webhook' });
+      response.status(status).json({ error: BODY[error.code] ?? 'invalid_webhook' });
       return;
     }
     if (error instanceof CallControlError) {

@@ -258,6 +258,26 @@ describe('SidebandSession', () => {
       expect(onClose).toHaveBeenCalledTimes(1);
     });
 
+    it('reports the expected reason when the server closes after a transfer we caused, and can take it back', async () => {
+      const transferred = await openSession();
+      transferred.session.expectEnd('transferred');
+      transferred.peer.close(1000);
+      await expect(transferred.ended).resolves.toEqual(['transferred', 1000]);
+
+      const withdrawn = await openSession();
+      withdrawn.session.expectEnd('transferred');
+      withdrawn.session.expectEnd(undefined);
+      withdrawn.peer.close(1000);
+      await expect(withdrawn.ended).resolves.toEqual(['remote_closed', 1000]);
+    });
+
+    it('still reports its own close reason when a transfer was expected', async () => {
+      const { session, ended } = await openSession();
+      session.expectEnd('transferred');
+      await session.close('shutdown', 1001);
+      await expect(ended).resolves.toEqual(['shutdown', 1001]);
+    });
+
     it('keeps the first reason: a close after the remote close does not call onClose again', async () => {
       const { peer, session, ended, onClose } = await openSession();
       peer.close(1000);

@@ -21,6 +21,8 @@ const CLOSE_GRACE_MS = 2000;
  */
 export class SidebandSession {
   private endReason: CallEndReason | undefined;
+  /** Why the far end is about to close the socket, when we caused it elsewhere (a completed warm transfer). */
+  private expectedEndReason: CallEndReason | undefined;
   private awaitingPong = false;
   private sent = 0;
   private readonly watchdog: NodeJS.Timeout;
@@ -46,7 +48,7 @@ export class SidebandSession {
       socket.once('close', (code) => {
         clearInterval(this.watchdog);
         clearTimeout(this.cap);
-        this.options.onClose(this.endReason ?? 'remote_closed', code);
+        this.options.onClose(this.endReason ?? this.expectedEndReason ?? 'remote_closed', code);
         resolve();
       }),
     );
@@ -64,6 +66,15 @@ export class SidebandSession {
     const stamped = event.event_id ? event : { ...event, event_id: `evt_bridge_${this.callId}_${++this.sent}` };
     this.socket.send(JSON.stringify(stamped));
     return true;
+  }
+
+  /**
+   * The far end is about to close the socket because of something we did elsewhere (the agent's Twilio leg was ended
+   * after a warm transfer): report that close with `reason` instead of `remote_closed`. `undefined` takes it back.
+   * A close of our own, or a socket failure, still reports its own reason.
+   */
+  expectEnd(reason: CallEndReason | undefined): void {
+    this.expectedEndReason = reason;
   }
 
   /** Ends the session from our side; `closed` resolves once the socket is closed (or cut after a grace period). */

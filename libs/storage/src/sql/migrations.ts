@@ -95,6 +95,31 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
         await index(db, 'idempotency_claims_expires_idx', 'idempotency_claims', ['expires_at']);
       },
     },
+    '0002_conference_links': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('conference_links')
+          .ifNotExists()
+          .addColumn('conference_name', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('conference_sid', 'text')
+          .addColumn('caller_call_sid', 'text', (c) => c.notNull())
+          .addColumn('caller_number', 'text')
+          .addColumn('dialled_number', 'text')
+          .addColumn('call_token', 'text')
+          .addColumn('agent_call_sid', 'text')
+          .addColumn('agent_status', 'text', (c) => c.notNull())
+          .addColumn('openai_call_id', 'text')
+          .addColumn('human_attempt', 'text')
+          .addColumn('human_call_sid', 'text')
+          .addColumn('human_status', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await index(db, 'conference_links_openai_call_idx', 'conference_links', ['openai_call_id']);
+        // Retention (links hold a caller's number and CallToken).
+        await index(db, 'conference_links_created_idx', 'conference_links', ['created_at']);
+      },
+    },
   };
 }
 

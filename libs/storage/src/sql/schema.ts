@@ -69,12 +69,31 @@ export interface IdempotencyClaimsTable {
   expires_at: number;
 }
 
+/** One Twilio conference and the Realtime call of its agent leg (`ConferenceLinks`), migration 0002. */
+export interface ConferenceLinksTable {
+  conference_name: string;
+  conference_sid: string | null;
+  caller_call_sid: string;
+  caller_number: string | null;
+  dialled_number: string | null;
+  call_token: string | null;
+  agent_call_sid: string | null;
+  agent_status: string;
+  openai_call_id: string | null;
+  human_attempt: string | null;
+  human_call_sid: string | null;
+  human_status: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface StorageSchema {
   calls: CallsTable;
   transcript_lines: TranscriptLinesTable;
   tool_invocations: ToolInvocationsTable;
   notification_outbox: NotificationOutboxTable;
   idempotency_claims: IdempotencyClaimsTable;
+  conference_links: ConferenceLinksTable;
 }
 
 export type StorageDb = Kysely<StorageSchema>;

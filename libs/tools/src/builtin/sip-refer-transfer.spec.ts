@@ -3,7 +3,7 @@ import { fakeToolContext } from '../testing/fake-tool-context.js';
 import { SipReferTransfer } from './sip-refer-transfer.js';
 
 function strategy(targetUri: string | undefined): SipReferTransfer {
-  return new SipReferTransfer({ targetUri, timeoutMs: 1000 });
+  return new SipReferTransfer({ humanAgentNumber: undefined, targetUri, timeoutMs: 1000 });
 }
 
 describe('SipReferTransfer target', () => {

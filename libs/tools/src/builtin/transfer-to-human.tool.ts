@@ -19,8 +19,8 @@ export class TransferToHumanArgs {
   name: 'transfer_to_human',
   description:
     'Transfers the call to a human agent. Use it when the caller asks for a person, or when you cannot help. ' +
-    'Before calling it, tell the caller you are putting them through. If it reports that the transfer failed, the ' +
-    'caller is still on the line: apologise and offer another way to help.',
+    'Before calling it, tell the caller you are putting them through. If it reports that the transfer failed (now ' +
+    'or later), the caller is still on the line: apologise and offer another way to help.',
   parameters: TransferToHumanArgs,
 })
 export class TransferToHumanTool implements RealtimeToolHandler<TransferToHumanArgs> {
@@ -35,7 +35,6 @@ export class TransferToHumanTool implements RealtimeToolHandler<TransferToHumanA
   }
 
   async execute(args: TransferToHumanArgs, context: ToolContext) {
-    await this.strategy.transfer(context, args.reason);
-    return { status: 'transferred' };
+    return (await this.strategy.transfer(context, args.reason)) ?? { status: 'transferred' };
   }
 }

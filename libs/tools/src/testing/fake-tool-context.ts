@@ -5,6 +5,7 @@ import type { CallContext, TransferTarget } from '#events';
 export class RecordingCallControl implements CallControl {
   ended = false;
   readonly said: string[] = [];
+  readonly informed: string[] = [];
   readonly hangUps: Array<{ afterAgentSpeech?: boolean }> = [];
   readonly refers: string[] = [];
   /** What `waitForEnd` answers (true: the call ended, as after a completed transfer). */
@@ -12,6 +13,10 @@ export class RecordingCallControl implements CallControl {
 
   say(text: string): void {
     this.said.push(text);
+  }
+
+  inform(text: string): void {
+    this.informed.push(text);
   }
 
   async hangUp(options: { afterAgentSpeech?: boolean } = {}): Promise<void> {

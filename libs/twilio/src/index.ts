@@ -1,0 +1,7 @@
+export { TwilioModule } from './twilio.module.js';
+export { twilioConfig, type TwilioConfig } from './twilio.config.js';
+export { TwilioVoice, type NewParticipant, type AddedParticipant } from './twilio-voice.js';
+export { TwilioSignature, type TwilioParams } from './twilio-signature.js';
+export { TwilioRequestError, TwilioErrorCode } from './twilio.errors.js';
+export { TwilioRequestClient, rebase } from './twilio-request-client.js';
+export { conferenceTwiml, unavailableTwiml, agentSipUri, CALLER_LABEL, AGENT_LABEL, CONFERENCE_EVENTS } from './conference-twiml.js';
