@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { StorageDb, StorageDialect } from './schema.js';
@@ -30,7 +30,31 @@ export function createSqliteDatabase(file: string): StorageDb {
     database.close();
     throw error;
   }
-  return new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
+/** Distinct SQL texts kept prepared: the service issues a few dozen; the bound only guards against surprises. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query again; preparing costs more than running the small statements this
+ * service issues (the accept path's claims, the record writes). Statements are reused by SQL text. Kysely runs one
+ * query at a time on its single connection, so a cached statement is never busy when it is handed out again.
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /** Keeps BIGINT (epoch milliseconds, counts, ids) as JavaScript numbers, as SQLite returns them. */
