@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeDiscord, script, type FakeDiscordMessage } from '#emulator';
 import { Notifications } from '#notifications';
+import { NotificationOutbox } from '#storage';
 import { startHarness, type Harness } from './support/harness.js';
 
 const codePoints = (text: string) => [...text].length;
@@ -161,5 +165,23 @@ describe('a dead Discord webhook', () => {
     const body = (await ready.json()) as { status: string; details: { notifications: { status: string; disabled: string[] } } };
     expect(body.details.notifications.status).toBe('degraded');
     expect(JSON.stringify(body)).not.toContain(discord.webhookUrl().split('/').pop());
+  });
+});
+
+describe('notifications for a destination no longer configured', () => {
+  it('are recorded as failed at the next start, instead of staying pending for ever', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bridge-orphans-'));
+    const first = await startHarness({ DATA_DIR: dataDir });
+    const outbox = first.app.get(NotificationOutbox);
+    await outbox.enqueue([{ destination: 'discord:removed-profile', callId: null, dedupeKey: 'orphan-1', payload: { kind: 'text', text: 'left behind' } }]);
+    expect(await outbox.pending('discord:removed-profile')).toHaveLength(1);
+    await first.close();
+
+    const second = await startHarness({ DATA_DIR: dataDir });
+    try {
+      expect(await second.app.get(NotificationOutbox).pending('discord:removed-profile')).toHaveLength(0);
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -121,6 +121,12 @@ describe('MAX_CONCURRENT_CALLS', () => {
     await h.bus.waitFor('call.rejected', (e) => e.callId === second.call.callId && e.reason === 'at_capacity');
     expect(sample(await scrape(h.baseUrl), 'bridge_calls_rejected_total', { reason: 'at_capacity' })).toBe(1);
 
+    // A caller who hung up before the rejection: acknowledged (200), not retried for ever with 502.
+    const gone = h.emulator.createCall();
+    gone.hangUp();
+    expect((await h.emulator.deliver(h.webhookUrl, JSON.stringify(h.emulator.incomingEvent(gone)))).status).toBe(200);
+    await h.bus.waitFor('call.rejected', (e) => e.callId === gone.callId && e.reason === 'caller_gone');
+
     // The rejection is on the record.
     let record: { status?: string; endReason?: string } = {};
     for (let i = 0; i < 50 && record.status !== 'rejected'; i++) {

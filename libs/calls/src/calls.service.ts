@@ -95,6 +95,11 @@ export class CallsService {
     try {
       await this.control.reject(callId, BUSY_HERE);
     } catch (error) {
+      if (error instanceof CallControlError && error.upstreamStatus === 404) {
+        this.logger.log(`[${callId}] caller hung up before the call was rejected (at capacity)`);
+        this.bus.emit('call.rejected', { callId, context, reason: 'caller_gone' });
+        return 'caller_gone';
+      }
       // Let OpenAI deliver the webhook again: by then a call may have ended, or another replica takes it.
       await this.claims.release(claimKey);
       this.logger.error(`[${callId}] at capacity, and the rejection failed: ${(error as Error).message}`);

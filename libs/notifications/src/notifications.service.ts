@@ -129,9 +129,16 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     if (pending.length === 0) return;
-    const orphans = pending.filter((m) => !this.queues.has(m.destination)).length;
-    if (orphans > 0) this.logger.warn(`${orphans} undelivered notification(s) are for destinations no longer configured`);
-    this.logger.log(`resuming delivery of ${pending.length - orphans} undelivered notification(s)`);
+    const orphans = pending.filter((m) => !this.queues.has(m.destination)).map((m) => m.id);
+    if (orphans.length > 0) {
+      // Recorded as failed, not left pending: they would be read again at every start, for ever.
+      this.logger.warn(`${orphans.length} undelivered notification(s) are for destinations no longer configured: recorded as failed`);
+      await this.outbox.markFailed(orphans, 'destination no longer configured').catch((error: Error) =>
+        this.logger.error(`could not record ${orphans.length} orphaned notification(s) as failed: ${error.message}`),
+      );
+    }
+    if (pending.length === orphans.length) return;
+    this.logger.log(`resuming delivery of ${pending.length - orphans.length} undelivered notification(s)`);
     this.dispatch(pending);
   }
 
