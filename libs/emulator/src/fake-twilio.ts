@@ -131,7 +131,6 @@ export class FakeTwilio {
   private readonly faults = new Map<string, FakeTwilioResponse[]>();
   private readonly scripts: Array<{ match: (p: FakeParticipant) => boolean; steps: ParticipantStep[] }> = [];
   private readonly openaiScripts = new Map<string, ConversationScript>();
-  private readonly dialled = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<Socket>();
   private bridge?: { publicBaseUrl: string; localBaseUrl: string };
@@ -219,7 +218,6 @@ export class FakeTwilio {
     const to = options.to ?? '+18005551212';
     const callToken = options.callToken === undefined ? fakeCallToken() : options.callToken;
     if (options.openaiScript) this.openaiScripts.set(callSid, options.openaiScript);
-    this.dialled.set(callSid, to);
     const params: Record<string, string> = {
       AccountSid: this.options.accountSid,
       ApiVersion: '2010-04-01',
@@ -465,7 +463,8 @@ export class FakeTwilio {
       .map(([name, value]) => ({ name, value: safeDecode(value) }));
     const call = emulator.createCall({
       from: participant.from,
-      to: this.dialled.get(participant.conferenceName),
+      // As OpenAI reports it: the URI the leg dialled (its `?X-…` part became headers), not the caller's dialled number.
+      toUri: participant.to.split('?')[0],
       sipHeaders: [...headers, { name: 'X-Twilio-CallSid', value: participant.callSid }],
       script: this.openaiScripts.get(participant.conferenceName),
     });
