@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql, type Kysely } from 'kysely';
 import { FakeDiscord, FakeTwilio, script, type EmulatedCall, type FakeTwilioRequest, type PlacedCall } from '#emulator';
@@ -422,6 +425,63 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     expect((await call.ended).by).toBe('refer');
     expect(h.emulator.requestsFor(call.callId, 'refer')[0].body).toEqual({ target_uri: `tel:${HUMAN}` });
     expect(fake.requests.length).toBe(before);
+  });
+});
+
+describe('per-number agents on Twilio conference calls (TENANTS_FILE)', () => {
+  const ACME = '+18005551212';
+  const GLOBEX = '+18005553434';
+  let h: Harness;
+  let fake: FakeTwilio;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twilio-tenants-'));
+    // Calls no profile answers are refused: a profile must be chosen from the number the caller dialled.
+    writeFileSync(
+      join(dir, 'tenants.yaml'),
+      `unmatched: { action: reject, status: 603 }
+profiles:
+  acme:
+    match: { dialled: ["${ACME}"] }
+    instructions: You answer the phone for Acme Tools.
+    voice: cedar
+  globex:
+    match: { dialled: ["${GLOBEX}"] }
+    instructions: You take messages for Globex.
+    voice: sage
+`,
+    );
+    fake = await new FakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN }).start();
+    h = await startHarness({
+      TWILIO_ACCOUNT_SID: ACCOUNT,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      TWILIO_API_BASE_URL: fake.baseUrl,
+      PUBLIC_BASE_URL: PUBLIC,
+      OPENAI_PROJECT_ID: PROJECT,
+      TENANTS_FILE: join(dir, 'tenants.yaml'),
+    });
+    fake.pointAt({ publicBaseUrl: PUBLIC, localBaseUrl: h.baseUrl }).connectOpenAI(h.emulator, h.webhookUrl);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await fake?.stop();
+    rememberSensitive('secret', fake?.callbacks.map((c) => c.params.CallToken) ?? []);
+    rememberSensitive('pii', [CALLER, ACME, GLOBEX]);
+  });
+
+  it("answers with the profile of the number the caller dialled, read from the conference link (the agent leg's To is OpenAI's URI)", async () => {
+    const placed = await fake.placeCall({ from: CALLER, to: GLOBEX, openaiScript: script().pause(100).hangup() });
+    const openai = await fake.openaiCall(placed.callSid);
+    expect(openai.sipHeaders).toContainEqual({ name: 'To', value: `<sip:${PROJECT}@sip.api.openai.com;transport=tls>` });
+
+    const accepted = await h.bus.waitFor('call.accepted', (e) => e.callId === openai.callId);
+    expect(accepted.profile).toBe('globex');
+    expect(accepted.context).toMatchObject({ dialledNumber: GLOBEX, callerNumber: CALLER, conferenceName: placed.callSid });
+    const body = h.emulator.requestsFor(openai.callId, 'accept')[0].body as { instructions: string; audio: { output: { voice: string } } };
+    expect(body.instructions).toBe('You take messages for Globex.');
+    expect(body.audio.output.voice).toBe('sage');
+    expect(h.emulator.requestsFor(openai.callId, 'reject')).toHaveLength(0);
   });
 });
 
