@@ -148,8 +148,12 @@ describe('ConferenceTransfer (the real twilio SDK against FakeTwilio)', () => {
 
   describe('while it rings, it re-reads the link (the conference events may reach another replica)', () => {
     // Only the clock is fake: the request to FakeTwilio and the link's promises run as usual.
-    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
-    afterEach(() => jest.useRealTimers());
+    beforeEach(() => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
 
     async function ringing() {
       const call = context();
