@@ -127,6 +127,10 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
         StatusCallback: `${conferenceEventsUrl}?conference=${placed.callSid}&leg=agent`,
         StatusCallbackEvent: 'completed',
         StatusCallbackMethod: 'POST',
+        // The conference's events, as the caller's TwiML asks for them: reported even if the caller never joins.
+        ConferenceStatusCallback: conferenceEventsUrl,
+        ConferenceStatusCallbackEvent: ['start', 'end', 'join', 'leave'],
+        ConferenceStatusCallbackMethod: 'POST',
       });
       expect(await links.get(placed.callSid)).toMatchObject({
         callerCallSid: placed.callSid,
@@ -185,6 +189,67 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(placed.conference).toBeUndefined();
       expect(fake.requestsFor('participants.create').filter((r) => r.path.includes(placed.callSid))).toHaveLength(1);
       expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed' });
+    });
+  });
+
+  describe('an agent that could not be added is never left talking in an empty conference', () => {
+    const agentUri = `sip:${PROJECT}@sip.api.openai.com;transport=tls`;
+    const failTheAgent = () =>
+      fake.respondNext('participants.create', { status: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } });
+
+    it("refuses OpenAI's call for the agent's leg when adding the agent had failed (Twilio may have created it anyway)", async () => {
+      failTheAgent();
+      const placed = await fake.placeCall({ from: CALLER, to: DIALLED });
+      expect(placed.twiml).toContain('<Hangup/>');
+      // Twilio answered 500 but placed the leg: its INVITE reaches OpenAI, whose webhook names the conference.
+      const { call, delivery } = await h.emulator.placeCall(h.webhookUrl, {
+        from: CALLER,
+        toUri: agentUri,
+        sipHeaders: [{ name: 'X-conferenceName', value: placed.callSid }],
+      });
+      expect(delivery.status).toBe(200);
+      expect(call.state).toBe('rejected');
+      expect(h.emulator.requestsFor(call.callId, 'reject').map((r) => r.body)).toEqual([{ status_code: 480 }]);
+      expect(h.emulator.requestsFor(call.callId, 'accept')).toHaveLength(0);
+      expect(await h.bus.waitFor('call.rejected', (e) => e.callId === call.callId)).toMatchObject({ reason: 'agent_leg_failed', statusCode: 480 });
+      await h.app.get(CallRecordWriter).flush();
+      expect(await h.app.get(CallRecordsRepository).getCall(call.callId)).toMatchObject({
+        status: 'rejected',
+        endReason: 'agent_leg_failed',
+        dialledNumber: DIALLED,
+      });
+    });
+
+    it("ends the agent's leg when it joins the conference after adding it had failed", async () => {
+      failTheAgent();
+      const placed = await fake.placeCall({});
+      const agentCallSid = `CA${randomBytes(16).toString('hex')}`;
+      const join = {
+        AccountSid: ACCOUNT,
+        ConferenceSid: `CF${randomBytes(16).toString('hex')}`,
+        FriendlyName: placed.callSid,
+        StatusCallbackEvent: 'participant-join',
+        CallSid: agentCallSid,
+        ParticipantLabel: 'virtual agent',
+      };
+      expect((await fake.post(conferenceEventsUrl, join)).status).toBe(204);
+      expect(updatesOf(agentCallSid).map((r) => r.params)).toEqual([{ Status: 'completed' }]);
+      expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed' });
+    });
+
+    it('hangs up an agent whose call was answered while adding it timed out, and tells the caller', async () => {
+      // Twilio places the leg at once but answers after the bridge gave up (TWILIO_REQUEST_TIMEOUT_MS is 3 s here).
+      fake.respondNext('participants.create', { status: 201, delayMs: 4000 });
+      const callSid = `CA${randomBytes(16).toString('hex')}`;
+      const placing = fake.placeCall({ callSid });
+      const openai = await fake.openaiCall(callSid);
+      await h.bus.waitFor('call.accepted', (e) => e.callId === openai.callId);
+      const placed = await placing;
+      expect(placed.twiml).toContain('<Hangup/>');
+      await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId);
+      expect((await openai.ended).by).toBe('hangup');
+      expect(h.emulator.requestsFor(openai.callId, 'hangup')).toHaveLength(1);
+      expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed', openaiCallId: openai.callId });
     });
   });
 

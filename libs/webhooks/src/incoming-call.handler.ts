@@ -8,11 +8,13 @@ import { TenantProfiles } from '#tenants';
 import { twilioConfig } from '#twilio';
 
 const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** SIP 480: the agent's leg of a conference that had already given up on it. */
+const TEMPORARILY_UNAVAILABLE = 480;
 
 /**
  * `realtime.call.incoming`: read the call, tie it to its Twilio conference when it came through one (its
  * `X-conferenceName`, whose link holds the numbers the caller dialled and called from), choose its agent, accept it
- * (or reject it, as the tenants file says).
+ * (or reject it, as the tenants file says, or when its conference already gave up on the agent).
  */
 @Injectable()
 export class IncomingCallHandler {
@@ -35,6 +37,10 @@ export class IncomingCallHandler {
     // First the conference: on the agent's leg `To` is OpenAI's SIP URI, the number the caller dialled is on the link.
     const link = await this.linkConference(parsed);
     const context = link ? withLinkNumbers(parsed, link) : parsed;
+    if (link?.agentStatus === 'failed') {
+      // The caller was told the agent could not come and hung up on: this leg must not talk to an empty conference.
+      return this.calls.rejectIncoming(context, TEMPORARILY_UNAVAILABLE, 'agent_leg_failed');
+    }
     const choice = this.tenants.choose(context);
     if (choice.kind === 'reject') return this.calls.rejectIncoming(context, choice.statusCode);
     return this.calls.acceptIncoming(context, choice.profile);
