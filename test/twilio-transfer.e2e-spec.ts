@@ -468,6 +468,20 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     });
   });
 
+  it('ends the call transferred when another replica saw the human join and ended the agent leg', async () => {
+    const placed = await fake.placeCall({});
+    const openai = await fake.openaiCall(placed.callSid);
+    await h.bus.waitFor('sideband.connected', (e) => e.callId === openai.callId);
+    // Replica A received the human's join (recorded in the shared link) and ended the agent's leg; this replica
+    // holds the sideband, was told nothing, and runs no transfer of its own that would read the link.
+    expect(await links.beginHumanAttempt(placed.callSid, 'att_elsewhere')).toBe(true);
+    expect(await links.updateHumanAttempt(placed.callSid, 'att_elsewhere', { status: 'joined' }, ['dialing'])).toBe(true);
+    await fake.hangUpCaller(agentLeg(placed).callSid); // ends that participant's call, whoever it is
+    expect((await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId)).reason).toBe('transferred');
+    await h.app.get(CallRecordWriter).flush();
+    expect(await h.app.get(CallRecordsRepository).getCall(openai.callId)).toMatchObject({ status: 'ended', endReason: 'transferred' });
+  });
+
   it("ends the caller's call when the agent hangs up (end_call), so nobody is left in an empty conference", async () => {
     const conversation = script()
       .toolCall('end_call', {}, { callId: 'call_bye' })
