@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql, type Kysely } from 'kysely';
 import { FakeDiscord, FakeTwilio, script, type EmulatedCall, type FakeTwilioRequest, type PlacedCall } from '#emulator';
@@ -124,6 +127,10 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
         StatusCallback: `${conferenceEventsUrl}?conference=${placed.callSid}&leg=agent`,
         StatusCallbackEvent: 'completed',
         StatusCallbackMethod: 'POST',
+        // The conference's events, as the caller's TwiML asks for them: reported even if the caller never joins.
+        ConferenceStatusCallback: conferenceEventsUrl,
+        ConferenceStatusCallbackEvent: ['start', 'end', 'join', 'leave'],
+        ConferenceStatusCallbackMethod: 'POST',
       });
       expect(await links.get(placed.callSid)).toMatchObject({
         callerCallSid: placed.callSid,
@@ -182,6 +189,67 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(placed.conference).toBeUndefined();
       expect(fake.requestsFor('participants.create').filter((r) => r.path.includes(placed.callSid))).toHaveLength(1);
       expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed' });
+    });
+  });
+
+  describe('an agent that could not be added is never left talking in an empty conference', () => {
+    const agentUri = `sip:${PROJECT}@sip.api.openai.com;transport=tls`;
+    const failTheAgent = () =>
+      fake.respondNext('participants.create', { status: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } });
+
+    it("refuses OpenAI's call for the agent's leg when adding the agent had failed (Twilio may have created it anyway)", async () => {
+      failTheAgent();
+      const placed = await fake.placeCall({ from: CALLER, to: DIALLED });
+      expect(placed.twiml).toContain('<Hangup/>');
+      // Twilio answered 500 but placed the leg: its INVITE reaches OpenAI, whose webhook names the conference.
+      const { call, delivery } = await h.emulator.placeCall(h.webhookUrl, {
+        from: CALLER,
+        toUri: agentUri,
+        sipHeaders: [{ name: 'X-conferenceName', value: placed.callSid }],
+      });
+      expect(delivery.status).toBe(200);
+      expect(call.state).toBe('rejected');
+      expect(h.emulator.requestsFor(call.callId, 'reject').map((r) => r.body)).toEqual([{ status_code: 480 }]);
+      expect(h.emulator.requestsFor(call.callId, 'accept')).toHaveLength(0);
+      expect(await h.bus.waitFor('call.rejected', (e) => e.callId === call.callId)).toMatchObject({ reason: 'agent_leg_failed', statusCode: 480 });
+      await h.app.get(CallRecordWriter).flush();
+      expect(await h.app.get(CallRecordsRepository).getCall(call.callId)).toMatchObject({
+        status: 'rejected',
+        endReason: 'agent_leg_failed',
+        dialledNumber: DIALLED,
+      });
+    });
+
+    it("ends the agent's leg when it joins the conference after adding it had failed", async () => {
+      failTheAgent();
+      const placed = await fake.placeCall({});
+      const agentCallSid = `CA${randomBytes(16).toString('hex')}`;
+      const join = {
+        AccountSid: ACCOUNT,
+        ConferenceSid: `CF${randomBytes(16).toString('hex')}`,
+        FriendlyName: placed.callSid,
+        StatusCallbackEvent: 'participant-join',
+        CallSid: agentCallSid,
+        ParticipantLabel: 'virtual agent',
+      };
+      expect((await fake.post(conferenceEventsUrl, join)).status).toBe(204);
+      expect(updatesOf(agentCallSid).map((r) => r.params)).toEqual([{ Status: 'completed' }]);
+      expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed' });
+    });
+
+    it('hangs up an agent whose call was answered while adding it timed out, and tells the caller', async () => {
+      // Twilio places the leg at once but answers after the bridge gave up (TWILIO_REQUEST_TIMEOUT_MS is 3 s here).
+      fake.respondNext('participants.create', { status: 201, delayMs: 4000 });
+      const callSid = `CA${randomBytes(16).toString('hex')}`;
+      const placing = fake.placeCall({ callSid });
+      const openai = await fake.openaiCall(callSid);
+      await h.bus.waitFor('call.accepted', (e) => e.callId === openai.callId);
+      const placed = await placing;
+      expect(placed.twiml).toContain('<Hangup/>');
+      await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId);
+      expect((await openai.ended).by).toBe('hangup');
+      expect(h.emulator.requestsFor(openai.callId, 'hangup')).toHaveLength(1);
+      expect(await links.get(placed.callSid)).toMatchObject({ agentStatus: 'failed', openaiCallId: openai.callId });
     });
   });
 
@@ -400,6 +468,20 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     });
   });
 
+  it('ends the call transferred when another replica saw the human join and ended the agent leg', async () => {
+    const placed = await fake.placeCall({});
+    const openai = await fake.openaiCall(placed.callSid);
+    await h.bus.waitFor('sideband.connected', (e) => e.callId === openai.callId);
+    // Replica A received the human's join (recorded in the shared link) and ended the agent's leg; this replica
+    // holds the sideband, was told nothing, and runs no transfer of its own that would read the link.
+    expect(await links.beginHumanAttempt(placed.callSid, 'att_elsewhere')).toBe(true);
+    expect(await links.updateHumanAttempt(placed.callSid, 'att_elsewhere', { status: 'joined' }, ['dialing'])).toBe(true);
+    await fake.hangUpCaller(agentLeg(placed).callSid); // ends that participant's call, whoever it is
+    expect((await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId)).reason).toBe('transferred');
+    await h.app.get(CallRecordWriter).flush();
+    expect(await h.app.get(CallRecordsRepository).getCall(openai.callId)).toMatchObject({ status: 'ended', endReason: 'transferred' });
+  });
+
   it("ends the caller's call when the agent hangs up (end_call), so nobody is left in an empty conference", async () => {
     const conversation = script()
       .toolCall('end_call', {}, { callId: 'call_bye' })
@@ -422,6 +504,63 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     expect((await call.ended).by).toBe('refer');
     expect(h.emulator.requestsFor(call.callId, 'refer')[0].body).toEqual({ target_uri: `tel:${HUMAN}` });
     expect(fake.requests.length).toBe(before);
+  });
+});
+
+describe('per-number agents on Twilio conference calls (TENANTS_FILE)', () => {
+  const ACME = '+18005551212';
+  const GLOBEX = '+18005553434';
+  let h: Harness;
+  let fake: FakeTwilio;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twilio-tenants-'));
+    // Calls no profile answers are refused: a profile must be chosen from the number the caller dialled.
+    writeFileSync(
+      join(dir, 'tenants.yaml'),
+      `unmatched: { action: reject, status: 603 }
+profiles:
+  acme:
+    match: { dialled: ["${ACME}"] }
+    instructions: You answer the phone for Acme Tools.
+    voice: cedar
+  globex:
+    match: { dialled: ["${GLOBEX}"] }
+    instructions: You take messages for Globex.
+    voice: sage
+`,
+    );
+    fake = await new FakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN }).start();
+    h = await startHarness({
+      TWILIO_ACCOUNT_SID: ACCOUNT,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      TWILIO_API_BASE_URL: fake.baseUrl,
+      PUBLIC_BASE_URL: PUBLIC,
+      OPENAI_PROJECT_ID: PROJECT,
+      TENANTS_FILE: join(dir, 'tenants.yaml'),
+    });
+    fake.pointAt({ publicBaseUrl: PUBLIC, localBaseUrl: h.baseUrl }).connectOpenAI(h.emulator, h.webhookUrl);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await fake?.stop();
+    rememberSensitive('secret', fake?.callbacks.map((c) => c.params.CallToken) ?? []);
+    rememberSensitive('pii', [CALLER, ACME, GLOBEX]);
+  });
+
+  it("answers with the profile of the number the caller dialled, read from the conference link (the agent leg's To is OpenAI's URI)", async () => {
+    const placed = await fake.placeCall({ from: CALLER, to: GLOBEX, openaiScript: script().pause(100).hangup() });
+    const openai = await fake.openaiCall(placed.callSid);
+    expect(openai.sipHeaders).toContainEqual({ name: 'To', value: `<sip:${PROJECT}@sip.api.openai.com;transport=tls>` });
+
+    const accepted = await h.bus.waitFor('call.accepted', (e) => e.callId === openai.callId);
+    expect(accepted.profile).toBe('globex');
+    expect(accepted.context).toMatchObject({ dialledNumber: GLOBEX, callerNumber: CALLER, conferenceName: placed.callSid });
+    const body = h.emulator.requestsFor(openai.callId, 'accept')[0].body as { instructions: string; audio: { output: { voice: string } } };
+    expect(body.instructions).toBe('You take messages for Globex.');
+    expect(body.audio.output.voice).toBe('sage');
+    expect(h.emulator.requestsFor(openai.callId, 'reject')).toHaveLength(0);
   });
 });
 

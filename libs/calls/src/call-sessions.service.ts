@@ -4,11 +4,17 @@ import { SidebandConnector } from './sideband/sideband-connector.js';
 import { SidebandSession } from './sideband/sideband-session.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallEndReason, type RealtimeClientEvent } from '#events';
+import { ConferenceLinks } from '#storage';
+
+/** The longest a closing call waits for its conference link before its end reason is decided without it. */
+const LINK_READ_BUDGET_MS = 2000;
 
 interface ActiveCall {
   acceptedAt: Date;
   /** The agent profile that answered, for the call's log lines. */
   profile?: string;
+  /** The Twilio conference the call is the agent's leg of (its `X-conferenceName`). */
+  conferenceName?: string;
   session?: SidebandSession;
   /** Cancels a handshake still in progress when the process stops. */
   connecting: AbortController;
@@ -26,6 +32,7 @@ export class CallSessions implements BeforeApplicationShutdown {
   constructor(
     private readonly connector: SidebandConnector,
     private readonly bus: EventBus,
+    private readonly conferenceLinks: ConferenceLinks,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
   ) {}
 
@@ -37,9 +44,12 @@ export class CallSessions implements BeforeApplicationShutdown {
     return this.calls.has(callId);
   }
 
-  /** Attaches to an accepted call; resolves once the session is open or has definitively failed. */
-  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string): Promise<void> {
-    const call: ActiveCall = { acceptedAt, profile, connecting: new AbortController() };
+  /**
+   * Attaches to an accepted call; resolves once the session is open or has definitively failed. `conferenceName`:
+   * the Twilio conference the call is the agent's leg of, whose link tells whether its closing is a transfer.
+   */
+  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string, conferenceName?: string): Promise<void> {
+    const call: ActiveCall = { acceptedAt, profile, conferenceName, connecting: new AbortController() };
     this.calls.set(callId, call);
     let socket;
     try {
@@ -61,7 +71,7 @@ export class CallSessions implements BeforeApplicationShutdown {
       sessionCapMs: this.config.sessionCapMs,
       logger: this.logger,
       onEvent: (event) => this.bus.emit('realtime.event', { callId, event }),
-      onClose: (reason, closeCode) => this.end(callId, reason, closeCode),
+      onClose: (reason, closeCode) => void this.closed(callId, reason, closeCode),
     });
     this.logger.log(`[${callId}] sideband attached`);
     if (greeting) {
@@ -95,6 +105,35 @@ export class CallSessions implements BeforeApplicationShutdown {
         return call.session?.close('shutdown', 1001);
       }),
     );
+  }
+
+  /**
+   * The socket closed. OpenAI closing it is a transfer when the human joined the call's conference, even when that
+   * was seen by another replica (which ended the agent's leg without being able to tell this one): the shared link
+   * says so.
+   */
+  private async closed(callId: string, reason: CallEndReason, closeCode: number): Promise<void> {
+    const name = this.calls.get(callId)?.conferenceName;
+    if (reason === 'remote_closed' && name && (await this.humanJoined(callId, name))) reason = 'transferred';
+    this.end(callId, reason, closeCode);
+  }
+
+  private async humanJoined(callId: string, conferenceName: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const link = await Promise.race([
+        this.conferenceLinks.get(conferenceName),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${LINK_READ_BUDGET_MS} ms`)), LINK_READ_BUDGET_MS);
+        }),
+      ]);
+      return link?.openaiCallId === callId && link.humanStatus === 'joined';
+    } catch (error) {
+      this.logger.warn(`[${callId}] reading the call's conference at its end failed: ${(error as Error).message}`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private end(callId: string, reason: CallEndReason, closeCode?: number): void {

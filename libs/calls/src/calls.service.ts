@@ -6,10 +6,18 @@ import { callControlConfig } from './calls.config.js';
 import { CallControlError } from './calls.errors.js';
 import { OpenAICallControl } from './openai-call-control.js';
 import type { ConfigType } from '#config';
-import { EventBus, type CallContext } from '#events';
+import { EventBus, type CallContext, type CallRejectedEvent } from '#events';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
 export type IncomingCallOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate';
+
+/** Why `rejectIncoming` turns a call away. */
+export type RejectionReason = Extract<CallRejectedEvent['reason'], 'unknown_number' | 'agent_leg_failed'>;
+
+const WHY_REJECTED: Record<RejectionReason, string> = {
+  unknown_number: 'no agent profile answers this call',
+  agent_leg_failed: 'its conference had already given up on the agent (the caller heard an apology)',
+};
 
 /** SIP "486 Busy Here": what a caller hears when every line of this process is taken. */
 const BUSY_HERE = 486;
@@ -85,7 +93,7 @@ export class CallsService {
       ...(profile.metadata ? { metadata: profile.metadata } : {}),
       ...(profile.notify ? { notify: profile.notify } : {}),
     });
-    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name);
+    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name, context.conferenceName);
     return 'accepted';
   }
 
@@ -111,10 +119,15 @@ export class CallsService {
   }
 
   /**
-   * Rejects a call no agent answers (`POST /realtime/calls/{id}/reject` with this SIP status), once. Throws
-   * `CallControlError` when OpenAI should retry; a 404 means the caller already hung up.
+   * Rejects a call (`POST /realtime/calls/{id}/reject` with this SIP status), once: one no agent answers
+   * (`unknown_number`), or the agent's leg of a Twilio conference that already gave up on it (`agent_leg_failed`).
+   * Throws `CallControlError` when OpenAI should retry; a 404 means the caller already hung up.
    */
-  async rejectIncoming(context: CallContext, statusCode: number): Promise<IncomingCallOutcome> {
+  async rejectIncoming(
+    context: CallContext,
+    statusCode: number,
+    reason: RejectionReason = 'unknown_number',
+  ): Promise<IncomingCallOutcome> {
     const { callId } = context;
     const claimKey = `call:${callId}`;
     if (!(await this.claims.claim(claimKey, WEBHOOK_CLAIM_TTL_MS))) return 'duplicate';
@@ -130,8 +143,8 @@ export class CallsService {
       this.logger.error(`[${callId}] reject failed: ${(error as Error).message}`);
       throw error;
     }
-    this.logger.log(`[${callId}] rejected with SIP ${statusCode}: no agent profile answers this call`);
-    this.bus.emit('call.rejected', { callId, context, reason: 'unknown_number', statusCode });
+    this.logger.log(`[${callId}] rejected with SIP ${statusCode}: ${WHY_REJECTED[reason]}`);
+    this.bus.emit('call.rejected', { callId, context, reason, statusCode });
     return 'rejected';
   }
 }

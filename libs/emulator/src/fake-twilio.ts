@@ -43,7 +43,7 @@ export interface FakeTwilioResponse {
 export type ParticipantEvent = 'ringing' | 'answered' | 'join' | 'leave' | 'no-answer' | 'busy' | 'failed' | 'completed';
 
 export interface ParticipantStep {
-  /** Delay after the previous step (after the create request was answered, for the first). */
+  /** Delay after the previous step (after the participant was created, for the first). */
   afterMs: number;
   event: ParticipantEvent;
 }
@@ -71,7 +71,7 @@ export interface FakeParticipant {
 export interface FakeConference {
   name: string;
   sid: string;
-  /** From the caller's TwiML `<Conference statusCallback=…>`. */
+  /** The first given: a participant's `ConferenceStatusCallback`, or the caller's TwiML `<Conference statusCallback=…>`. */
   statusCallback?: string;
   statusCallbackEvents: string[];
   participants: FakeParticipant[];
@@ -131,7 +131,6 @@ export class FakeTwilio {
   private readonly faults = new Map<string, FakeTwilioResponse[]>();
   private readonly scripts: Array<{ match: (p: FakeParticipant) => boolean; steps: ParticipantStep[] }> = [];
   private readonly openaiScripts = new Map<string, ConversationScript>();
-  private readonly dialled = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<Socket>();
   private bridge?: { publicBaseUrl: string; localBaseUrl: string };
@@ -188,7 +187,8 @@ export class FakeTwilio {
   /**
    * Queues answers for the next requests of an action (`participants.create`, `calls.update`), one per request. A
    * non-2xx answer is sent as given and nothing happens (`{status: 429, body: {code: 20429, …}}`, `{status: 500}`);
-   * a 2xx answer carries out the request and answers after `delayMs`.
+   * a 2xx answer carries out the request at once (the participant's call is placed) and answers after `delayMs` —
+   * a Twilio that did the work but whose answer came too late for the client.
    */
   respondNext(action: 'participants.create' | 'calls.update', ...responses: FakeTwilioResponse[]): void {
     const queue = this.faults.get(action) ?? [];
@@ -219,7 +219,6 @@ export class FakeTwilio {
     const to = options.to ?? '+18005551212';
     const callToken = options.callToken === undefined ? fakeCallToken() : options.callToken;
     if (options.openaiScript) this.openaiScripts.set(callSid, options.openaiScript);
-    this.dialled.set(callSid, to);
     const params: Record<string, string> = {
       AccountSid: this.options.accountSid,
       ApiVersion: '2010-04-01',
@@ -336,7 +335,12 @@ export class FakeTwilio {
       }
     }
     this.requests.push({ method: req.method ?? '', path, action, params, auth, status: answer.status, at });
-    if (answer.delayMs) await new Promise((resolve) => this.later(answer.delayMs!, () => resolve(undefined)));
+    if (answer.delayMs) {
+      // The work is done at once; only the answer is late.
+      after?.();
+      after = undefined;
+      await new Promise((resolve) => this.later(answer.delayMs!, () => resolve(undefined)));
+    }
     if (!res.destroyed) {
       const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
       res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
@@ -358,6 +362,12 @@ export class FakeTwilio {
       conference = this.conference(conferenceRef);
     }
     if (conference.ended) return { answer: { status: 400, body: { code: 20003, message: 'Conference is completed', status: 400 } } };
+    const conferenceCallback = single(params.ConferenceStatusCallback);
+    if (conferenceCallback && conference.statusCallback === undefined) {
+      // As on Twilio, the first conference status callback given is the conference's.
+      conference.statusCallback = conferenceCallback;
+      conference.statusCallbackEvents = list(params.ConferenceStatusCallbackEvent);
+    }
     const participant: FakeParticipant = {
       callSid: sid('CA'),
       conferenceSid: conference.sid,
@@ -434,8 +444,10 @@ export class FakeTwilio {
     if (!match) return undefined;
     const attributes = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], unescapeXml(m[2])]));
     const conference = this.conference(unescapeXml(match[2]));
-    conference.statusCallback = attributes.statusCallback;
-    conference.statusCallbackEvents = (attributes.statusCallbackEvent ?? '').split(/\s+/).filter(Boolean);
+    if (conference.statusCallback === undefined) {
+      conference.statusCallback = attributes.statusCallback;
+      conference.statusCallbackEvents = (attributes.statusCallbackEvent ?? '').split(/\s+/).filter(Boolean);
+    }
     const caller: FakeParticipant = {
       callSid,
       conferenceSid: conference.sid,
@@ -465,7 +477,8 @@ export class FakeTwilio {
       .map(([name, value]) => ({ name, value: safeDecode(value) }));
     const call = emulator.createCall({
       from: participant.from,
-      to: this.dialled.get(participant.conferenceName),
+      // As OpenAI reports it: the URI the leg dialled (its `?X-…` part became headers), not the caller's dialled number.
+      toUri: participant.to.split('?')[0],
       sipHeaders: [...headers, { name: 'X-Twilio-CallSid', value: participant.callSid }],
       script: this.openaiScripts.get(participant.conferenceName),
     });

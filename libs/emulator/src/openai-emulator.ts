@@ -46,6 +46,8 @@ export interface PlaceCallOptions {
   callId?: string;
   from?: string;
   to?: string;
+  /** The To header's URI as is, instead of `to` at a carrier (the OpenAI SIP URI a Twilio participant dialled). */
+  toUri?: string;
   /** Extra SIP headers (Diversion, X-conferenceName, …). */
   sipHeaders?: Array<{ name: string; value: string }>;
   script?: ConversationScript;
@@ -235,7 +237,7 @@ export class OpenAIEmulator {
     const callId = options.callId ?? `rtc_${randomBytes(16).toString('hex')}`;
     const headers = [
       { name: 'From', value: `"Caller" <sip:${options.from ?? '+14155550123'}@sip.example.com>;tag=${randomBytes(4).toString('hex')}` },
-      { name: 'To', value: `<sip:${options.to ?? '+18005551212'}@sip.example.com>` },
+      { name: 'To', value: options.toUri ? `<${options.toUri}>` : `<sip:${options.to ?? '+18005551212'}@sip.example.com>` },
       { name: 'Call-ID', value: `${randomBytes(8).toString('hex')}@carrier.example` },
       ...(options.sipHeaders ?? []),
     ];

@@ -50,10 +50,12 @@ export interface CallRejectedEvent {
   /**
    * `caller_gone`: accept (or reject) answered 404, the caller hung up before we answered. `unknown_number`: no
    * agent profile answers this call and the tenants file says to reject such calls. `at_capacity`: this process
-   * already holds MAX_CONCURRENT_CALLS calls; the call was rejected with SIP 486 (busy).
+   * already holds MAX_CONCURRENT_CALLS calls; the call was rejected with SIP 486 (busy). `agent_leg_failed`: the
+   * agent's leg of a Twilio conference whose voice webhook had given up adding the agent (the caller heard an
+   * apology and was hung up on), rejected with SIP 480 so that nobody talks to an empty conference.
    */
-  reason: 'caller_gone' | 'unknown_number' | 'at_capacity';
-  /** The SIP status the call was rejected with (`unknown_number`: 486 or 603; `at_capacity`: 486). */
+  reason: 'caller_gone' | 'unknown_number' | 'at_capacity' | 'agent_leg_failed';
+  /** The SIP status the call was rejected with (`unknown_number`: 486 or 603; `at_capacity`: 486; `agent_leg_failed`: 480). */
   statusCode?: number;
 }
 

@@ -18,7 +18,12 @@ const PIECE_LIMIT = SAFE_CONTENT_LIMIT - 40;
 export const callTag = (callId: string) => `…${callId.slice(-6)}`;
 
 /** SIP statuses a call may be rejected with, in words. */
-const SIP_STATUS: Record<number, string> = { 486: '486 Busy Here', 603: '603 Decline' };
+const SIP_STATUS: Record<number, string> = { 480: '480 Temporarily Unavailable', 486: '486 Busy Here', 603: '603 Decline' };
+const WHY_REJECTED: Record<Exclude<CallRejectedEvent['reason'], 'caller_gone'>, string> = {
+  at_capacity: 'this replica is at MAX_CONCURRENT_CALLS',
+  unknown_number: 'no agent profile answers this number',
+  agent_leg_failed: 'the agent could not be added to the Twilio conference in time; the caller heard an apology',
+};
 
 /**
  * What the team sees of each call: an announcement when it is answered, every transcript line as it is released,
@@ -58,8 +63,7 @@ export class CallNotifications {
     if (context.dialledNumber) parts.push(`to ${context.dialledNumber}`);
     if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
     const status = statusCode === undefined ? '' : ` (${SIP_STATUS[statusCode] ?? `SIP ${statusCode}`})`;
-    const why = reason === 'at_capacity' ? 'this replica is at MAX_CONCURRENT_CALLS' : 'no agent profile answers this number';
-    this.notify(callId, `${callId}:rejected`, this.texts(callId, `${parts.join(' ')}: ${why}${status}`));
+    this.notify(callId, `${callId}:rejected`, this.texts(callId, `${parts.join(' ')}: ${WHY_REJECTED[reason]}${status}`));
   }
 
   @OnBridgeEvent('transcript.line')

@@ -1,6 +1,6 @@
 export { TwilioModule } from './twilio.module.js';
 export { twilioConfig, type TwilioConfig } from './twilio.config.js';
-export { TwilioVoice, type NewParticipant, type AddedParticipant } from './twilio-voice.js';
+export { TwilioVoice, WEBHOOK_REQUEST_BUDGET_MS, type NewParticipant, type AddedParticipant, type RequestOptions } from './twilio-voice.js';
 export { TwilioSignature, type TwilioParams } from './twilio-signature.js';
 export { TwilioRequestError, TwilioErrorCode } from './twilio.errors.js';
 export { TwilioRequestClient, rebase } from './twilio-request-client.js';

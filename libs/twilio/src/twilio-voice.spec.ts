@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { TwilioVoice } from './twilio-voice.js';
+import { TwilioVoice, WEBHOOK_REQUEST_BUDGET_MS } from './twilio-voice.js';
 import type { TwilioConfig } from './twilio.config.js';
 import { TwilioErrorCode, TwilioRequestError } from './twilio.errors.js';
 import { FakeTwilio } from '#emulator';
@@ -86,6 +86,28 @@ describe('TwilioVoice (the real twilio SDK against FakeTwilio)', () => {
     const failure = await failureOf(voice.addParticipant('CA0429', { from: '+1', to: '+2', label: 'x' }));
     expect(failure).toMatchObject({ code: TwilioErrorCode.RateLimited, status: 429, twilioCode: 20429 });
     expect(fake.requests).toHaveLength(4);
+  });
+
+  it("tries a request made inside a webhook's answer once: a 429 is not retried", async () => {
+    const limited = { status: 429, body: { code: 20429, message: 'Too Many Requests', status: 429 } };
+    fake.respondNext('participants.create', limited);
+    const failure = await failureOf(voice.addParticipant('CA0429', { from: '+1', to: '+2', label: 'x' }, { withinWebhook: true }));
+    expect(failure).toMatchObject({ code: TwilioErrorCode.RateLimited, status: 429 });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("keeps a request made inside a webhook's answer well within Twilio's 15 s webhook timeout", () => {
+    expect(new TwilioVoice(config({ requestTimeoutMs: 60_000 })).webhookRequestMs).toBe(WEBHOOK_REQUEST_BUDGET_MS);
+    expect(WEBHOOK_REQUEST_BUDGET_MS).toBeLessThanOrEqual(10_000);
+    expect(new TwilioVoice(config({ requestTimeoutMs: 3000 })).webhookRequestMs).toBe(3000);
+  });
+
+  it('times out a request made inside a webhook after its own budget, not after every retry', async () => {
+    voice = new TwilioVoice(config({ apiBaseUrl: fake.baseUrl, requestTimeoutMs: 500 }));
+    fake.respondNext('participants.create', { status: 201, delayMs: 2000 });
+    const failure = await failureOf(voice.addParticipant('CA_slow', { from: '+1', to: '+2', label: 'x' }, { withinWebhook: true }));
+    expect(failure.code).toBe(TwilioErrorCode.Timeout);
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('never retries a 5xx: a participant may have been created', async () => {

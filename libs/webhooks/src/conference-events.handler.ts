@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AgentLegs, describe } from './agent-leg.js';
 import { CALL_SID, CONFERENCE_SID, param } from './twilio-form.js';
-import { CallSessions, OpenAICallControl } from '#calls';
+import { CallSessions } from '#calls';
 import type { ConfigType } from '#config';
 import { EventBus, type CallTransferEvent, type TransferStatus } from '#events';
 import { ConferenceLinks, type ConferenceLink } from '#storage';
-import { AGENT_LABEL, TwilioRequestError, TwilioVoice, twilioConfig, type TwilioParams } from '#twilio';
+import { AGENT_LABEL, TwilioVoice, twilioConfig, type TwilioParams } from '#twilio';
 
 /** A participant call's final statuses, as the human's transfer ends when they come before a join. */
 const HUMAN_OUTCOME: Record<string, Exclude<TransferStatus, 'dialing' | 'joined'>> = {
@@ -27,6 +28,8 @@ const FINAL_CALL_STATUSES = new Set(['completed', 'failed', 'busy', 'no-answer',
  * - The human does not answer, is busy, or fails: `call.transfer` says so (the tool tells the model, Discord is told).
  * - The agent leaves with no human joined or coming (end_call, a failure): the caller's call is ended, so nobody is
  *   left listening to an empty conference.
+ * - The agent joins a conference whose voice webhook gave up on it (Twilio placed the leg despite a timeout or a
+ *   5xx; the caller heard an apology): its leg is ended, so it does not talk to an empty conference.
  */
 @Injectable()
 export class ConferenceEventsHandler {
@@ -36,7 +39,7 @@ export class ConferenceEventsHandler {
     private readonly links: ConferenceLinks,
     private readonly voice: TwilioVoice,
     private readonly sessions: CallSessions,
-    private readonly control: OpenAICallControl,
+    private readonly agentLegs: AgentLegs,
     private readonly bus: EventBus,
     @Inject(twilioConfig.KEY) private readonly config: ConfigType<typeof twilioConfig>,
   ) {}
@@ -71,11 +74,22 @@ export class ConferenceEventsHandler {
     }
     const label = param(params, 'ParticipantLabel');
     if (event === 'participant-join' && label === this.config.humanLabel) return this.onHumanJoined(link, param(params, 'CallSid'));
-    if (event === 'participant-join' && label === AGENT_LABEL) {
-      await this.links.moveAgent(name, ['dialing'], 'joined');
+    if (event === 'participant-join' && label === AGENT_LABEL) return this.onAgentJoined(link, param(params, 'CallSid'));
+    if (event === 'participant-leave' && label === AGENT_LABEL) return this.onAgentGone(link);
+  }
+
+  private async onAgentJoined(link: ConferenceLink, callSid: string | undefined): Promise<void> {
+    const name = link.conferenceName;
+    const legSid = callSid && CALL_SID.test(callSid) ? callSid : undefined;
+    if (link.agentStatus === 'failed') {
+      this.logger.warn(`[${link.openaiCallId ?? name}] the agent joined conference ${name} after it was given up (the caller was turned away): ending its leg`);
+      await this.agentLegs.end(link.openaiCallId ?? name, { callSid: legSid ?? link.agentCallSid, openaiCallId: link.openaiCallId });
       return;
     }
-    if (event === 'participant-leave' && label === AGENT_LABEL) return this.onAgentGone(link);
+    // Its SID, when the voice webhook never learned it (the request timed out): the leg can then still be ended.
+    if ((await this.links.moveAgent(name, ['dialing'], 'joined')) && legSid && !link.agentCallSid) {
+      await this.links.update(name, { agentCallSid: legSid });
+    }
   }
 
   private async onHumanJoined(link: ConferenceLink, callSid: string | undefined): Promise<void> {
@@ -90,18 +104,7 @@ export class ConferenceEventsHandler {
     this.sessions.expectEnd(callId, 'transferred');
     this.publish({ callId, attempt, status: 'joined', humanLabel: this.config.humanLabel, at: new Date() });
     this.logger.log(`[${callId}] the human joined conference ${name}: ending the agent's leg`);
-    try {
-      if (!link.agentCallSid) throw new Error("the agent's leg is unknown");
-      await this.voice.endCall(link.agentCallSid);
-    } catch (error) {
-      this.logger.warn(`[${callId}] ending the agent's Twilio leg failed (${describe(error)}), hanging up through OpenAI`);
-      try {
-        await this.control.hangup(callId);
-      } catch (hangupError) {
-        this.logger.error(`[${callId}] the agent could not be taken off the call: ${describe(hangupError)}`);
-        this.sessions.expectEnd(callId, undefined);
-      }
-    }
+    if (!(await this.agentLegs.end(callId, { callSid: link.agentCallSid, openaiCallId: callId }))) this.sessions.expectEnd(callId, undefined);
   }
 
   private async onHumanCallStatus(name: string, attempt: string, callStatus: string, callSid: string | undefined): Promise<void> {
@@ -150,8 +153,4 @@ export class ConferenceEventsHandler {
       this.logger.error(`a transfer event listener failed: ${(error as Error).message}`);
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof TwilioRequestError ? error.message : ((error as Error)?.message ?? String(error)).slice(0, 200);
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AgentLegs } from './agent-leg.js';
 import { CALL_SID, param } from './twilio-form.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import { toE164 } from '#calls';
@@ -6,6 +7,7 @@ import type { ConfigType } from '#config';
 import { ConferenceLinks } from '#storage';
 import {
   AGENT_LABEL,
+  CONFERENCE_EVENTS,
   TwilioRequestError,
   TwilioVoice,
   agentSipUri,
@@ -21,7 +23,9 @@ import {
  * API, presenting the caller's number thanks to the webhook's `CallToken`. The link between the two sides is stored
  * first, so whichever replica receives OpenAI's webhook or the conference events finds it (when storage is down the
  * call is still answered, without warm transfer). When the agent cannot be added, the caller hears an apology
- * instead of silence.
+ * instead of silence, and the link says so: a leg Twilio placed anyway is refused when its OpenAI webhook comes,
+ * ended when it joins, and ended at once when it was already answered. Twilio waits 15 s for the TwiML: the request
+ * for the agent is tried once, within `WEBHOOK_REQUEST_BUDGET_MS`.
  */
 @Injectable()
 export class TwilioVoiceHandler {
@@ -30,6 +34,7 @@ export class TwilioVoiceHandler {
   constructor(
     private readonly voice: TwilioVoice,
     private readonly links: ConferenceLinks,
+    private readonly agentLegs: AgentLegs,
     @Inject(twilioConfig.KEY) private readonly config: ConfigType<typeof twilioConfig>,
   ) {}
 
@@ -63,17 +68,26 @@ export class TwilioVoiceHandler {
     }
 
     try {
-      const agent = await this.voice.addParticipant(name, {
-        from: callerNumber ?? dialledNumber ?? 'anonymous',
-        to: agentSipUri(account.openaiProjectId, name),
-        label: AGENT_LABEL,
-        ...(callToken ? { callToken } : {}),
-        earlyMedia: false,
-        beep: 'false',
-        statusCallback: `${callbackUrl}?${new URLSearchParams({ conference: name, leg: 'agent' })}`,
-        statusCallbackEvent: ['completed'],
-        statusCallbackMethod: 'POST',
-      });
+      const agent = await this.voice.addParticipant(
+        name,
+        {
+          from: callerNumber ?? dialledNumber ?? 'anonymous',
+          to: agentSipUri(account.openaiProjectId, name),
+          label: AGENT_LABEL,
+          ...(callToken ? { callToken } : {}),
+          earlyMedia: false,
+          beep: 'false',
+          statusCallback: `${callbackUrl}?${new URLSearchParams({ conference: name, leg: 'agent' })}`,
+          statusCallbackEvent: ['completed'],
+          statusCallbackMethod: 'POST',
+          // The same as the caller's TwiML (Twilio keeps the first given): the agent's join is reported even when the
+          // caller never joins, which is how a leg placed despite a failure is found and ended.
+          conferenceStatusCallback: callbackUrl,
+          conferenceStatusCallbackEvent: [...CONFERENCE_EVENTS],
+          conferenceStatusCallbackMethod: 'POST',
+        },
+        { withinWebhook: true },
+      );
       if (stored) {
         await this.links
           .update(name, { agentCallSid: agent.callSid, ...(agent.conferenceSid ? { conferenceSid: agent.conferenceSid } : {}) })
@@ -83,8 +97,26 @@ export class TwilioVoiceHandler {
       return conferenceTwiml(name, callbackUrl);
     } catch (error) {
       this.logger.warn(`[${name}] adding the agent to the conference failed, the caller hears an apology: ${TwilioRequestError.from(error).message}`);
-      if (stored) await this.links.moveAgent(name, ['dialing'], 'failed').catch(() => undefined);
+      if (stored) await this.giveUpOnAgent(name);
       return unavailableTwiml();
+    }
+  }
+
+  /**
+   * The agent's leg counts as failed, so that OpenAI's webhook for a leg Twilio placed anyway (a timeout or a 5xx
+   * does not prove it did not) is refused, and its join ends it. When its call was already answered (OpenAI's webhook
+   * came while we waited, or it even joined), it is ended now — in the background: Twilio is waiting for the TwiML.
+   */
+  private async giveUpOnAgent(name: string): Promise<void> {
+    try {
+      if (!(await this.links.moveAgent(name, ['dialing', 'joined'], 'failed'))) return;
+      const link = await this.links.get(name);
+      if (!link?.openaiCallId && !link?.agentCallSid) return;
+      const tag = link.openaiCallId ?? name;
+      this.logger.warn(`[${tag}] the agent's leg was answered although adding it failed: ending it`);
+      void this.agentLegs.end(tag, { callSid: link.agentCallSid, openaiCallId: link.openaiCallId });
+    } catch (error) {
+      this.logger.warn(`[${name}] recording the agent's failure failed: ${(error as Error).message}`);
     }
   }
 }

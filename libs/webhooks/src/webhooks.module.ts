@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AgentLegs } from './agent-leg.js';
 import { ConferenceEventsHandler } from './conference-events.handler.js';
 import { IncomingCallHandler } from './incoming-call.handler.js';
 import { OpenAIWebhookController } from './openai-webhook.controller.js';
@@ -17,6 +18,6 @@ import { TwilioModule, twilioConfig } from '#twilio';
 @Module({
   imports: [ConfigModule.forFeature(webhooksConfig), ConfigModule.forFeature(twilioConfig), CallsModule, TenantsModule, TwilioModule],
   controllers: [OpenAIWebhookController, TwilioWebhookController],
-  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, WebhookMetrics, TwilioVoiceHandler, ConferenceEventsHandler],
+  providers: [WebhookVerifier, WebhookIntake, IncomingCallHandler, WebhookMetrics, TwilioVoiceHandler, ConferenceEventsHandler, AgentLegs],
 })
 export class WebhooksModule {}

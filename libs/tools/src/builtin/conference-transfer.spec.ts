@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { fakeToolContext } from '../testing/fake-tool-context.js';
 import { ToolError } from '../tool.types.js';
@@ -146,14 +146,55 @@ describe('ConferenceTransfer (the real twilio SDK against FakeTwilio)', () => {
     expect(call.call.informed).toEqual([]);
   });
 
-  it('notices an outcome recorded by another replica (busy), by reading the link while it rings', async () => {
-    const call = context();
-    await strategy.transfer(call, undefined);
-    const attempt = (await links.get(CONFERENCE))!.humanAttempt!;
-    await links.updateHumanAttempt(CONFERENCE, attempt, { status: 'busy' }, ['dialing']);
-    const deadline = Date.now() + 3000;
-    while (call.call.informed.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(call.call.informed).toEqual([expect.stringMatching(/the line was busy/)]);
+  describe('while it rings, it re-reads the link (the conference events may reach another replica)', () => {
+    // Only the clock is fake: the request to FakeTwilio and the link's promises run as usual.
+    beforeEach(() => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    async function ringing() {
+      const call = context();
+      await strategy.transfer(call, undefined);
+      const attempt = (await links.get(CONFERENCE))!.humanAttempt!;
+      return { call, attempt };
+    }
+
+    it('notices a busy line recorded by another replica at its next read, and tells the model once', async () => {
+      const { call, attempt } = await ringing();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(call.call.informed).toEqual([]); // still ringing: nothing to say
+
+      await links.updateHumanAttempt(CONFERENCE, attempt, { status: 'busy' }, ['dialing']);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(call.call.informed).toEqual([expect.stringMatching(/the line was busy/)]);
+      expect(strategy.ringingCount).toBe(0);
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(call.call.informed).toHaveLength(1);
+      expect(expected).toEqual([]);
+    });
+
+    it('notices a join recorded by another replica, and expects the call to end transferred', async () => {
+      const { call, attempt } = await ringing();
+      await links.updateHumanAttempt(CONFERENCE, attempt, { status: 'joined' }, ['dialing']);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(expected).toEqual([['rtc_1', 'transferred']]);
+      expect(call.call.informed).toEqual([]);
+      expect(strategy.ringingCount).toBe(0);
+    });
+
+    it('counts the transfer as failed when Twilio reports nothing well after the ring timeout', async () => {
+      const { call, attempt } = await ringing();
+      await jest.advanceTimersByTimeAsync(20_000); // the ring timeout: Twilio may still report
+      expect(call.call.informed).toEqual([]);
+      await jest.advanceTimersByTimeAsync(16_000); // and the grace after it
+      expect(call.call.informed).toEqual([expect.stringMatching(/did not go through/)]);
+      expect(await links.get(CONFERENCE)).toMatchObject({ humanAttempt: attempt, humanStatus: 'failed' });
+      expect(events.map((e) => e.status)).toEqual(['dialing', 'failed']);
+      expect(strategy.ringingCount).toBe(0);
+    });
   });
 
   it('stops waiting when the call ends', async () => {

@@ -89,7 +89,7 @@ export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy
     return this.voice.maxRequestMs + STORAGE_BUDGET_MS;
   }
 
-  /** Whether this call can be transferred this way: Twilio is configured and the call has a human to dial. */
+  /** Whether this call can be transferred this way: Twilio is configured and the call has a human number to dial. */
   canTransfer(context: ToolContext): boolean {
     return this.voice.enabled && this.targetOf(context) !== undefined;
   }
@@ -200,8 +200,12 @@ export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy
     return this.pending.size;
   }
 
+  /**
+   * The number to dial: the profile's, when it has its own transfer target (one with only a SIP URI has none here:
+   * its callers go to that URI by REFER, never to the deployment's number); else HUMAN_AGENT_NUMBER.
+   */
   private targetOf(context: ToolContext): string | undefined {
-    return context.transfer?.humanAgentNumber ?? this.transferSettings.humanAgentNumber;
+    return context.transfer ? context.transfer.humanAgentNumber : this.transferSettings.humanAgentNumber;
   }
 
   private watch(started: Omit<PendingTransfer, 'poll' | 'deadline' | 'checking'>): void {

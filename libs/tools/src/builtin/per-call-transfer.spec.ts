@@ -57,7 +57,7 @@ async function withConference(links: ConferenceLinks, openaiCallId?: string) {
   if (openaiCallId) await links.linkOpenAICall(CONFERENCE, openaiCallId);
 }
 
-const inConference = (callId = 'rtc_conf', transfer?: { humanAgentNumber?: string }) =>
+const inConference = (callId = 'rtc_conf', transfer?: { humanAgentNumber?: string; sipUri?: string }) =>
   fakeToolContext({ callId, sip: { conferenceName: CONFERENCE }, ...(transfer ? { transfer } : {}) });
 
 afterEach(() => {
@@ -96,6 +96,16 @@ describe('transfer_to_human strategy choice', () => {
     await withConference(links);
     expect(await choose.route(inConference())).toEqual({ kind: 'refer' });
     expect(await choose.route(inConference('rtc_conf', { humanAgentNumber: '+14155550111' }))).toMatchObject({ kind: 'conference' });
+  });
+
+  it("REFERs to the profile's SIP URI, never dialling the deployment's number, when the profile has no number of its own", async () => {
+    const { chooser: choose, links } = chooser({ humanAgentNumber: '+14155550100' });
+    await withConference(links);
+    expect(await choose.route(inConference('rtc_conf', { sipUri: 'sip:desk@pbx.example.com' }))).toEqual({ kind: 'refer' });
+    // The same call with the profile's own number goes into the conference.
+    expect(await choose.route(inConference('rtc_conf', { sipUri: 'sip:desk@pbx.example.com', humanAgentNumber: '+14155550111' }))).toMatchObject({
+      kind: 'conference',
+    });
   });
 
   it('tells the model the transfer failed, rather than REFER, when the conference cannot be read', async () => {
