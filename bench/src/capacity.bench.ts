@@ -21,7 +21,8 @@
  * BENCH_CAPACITY_RAMP (new calls per second, default 200), BENCH_CAPACITY_TRIES (windows per step when other
  * processes disturbed one, default 3), BENCH_CAPACITY_PRIORITY (`realtime`, `nice` or `normal`),
  * BENCH_CAPACITY_DISCORD=0 (no notifications), BRIDGE_NODE_OPTIONS (e.g. GC flags).
- * Diagnosis: BENCH_CAPACITY_PROFILE=<dir> (a CPU and an allocation profile of every window, heap snapshots),
+ * Diagnosis: BENCH_CAPACITY_PROFILE=<dir> (a CPU and an allocation profile of every window, heap snapshots; with
+ * BENCH_CAPACITY_PRIORITY=normal, or the profiler's own thread hardly gets to sample),
  * BENCH_PROBE_SQL=1 (time in SQLite by statement), BENCH_CAPACITY_BRIDGE_LOG=<file> (the bridge's output).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -523,18 +524,20 @@ export async function benchCapacity(): Promise<BenchResult> {
     const measure = async (target: number, rampSeconds: number, attempt: number): Promise<Step> => {
       const failedBefore = load.failedCalls;
       const window: Window = { tool: [], dtmf: [] };
-      const sentBefore = load.sent;
-      const receivedBefore = emulatorClientEvents(live);
       if (profileDir) await bridge.ask('profile-start'); // before the window: starting the profilers stalls the bridge
       generatorDelay.reset();
       await bridge.ask('reset');
       const windowStart = performance.now();
       const generatorCpuStart = process.cpuUsage();
+      const sentBefore = load.sent;
+      const receivedBefore = emulatorClientEvents(live);
       load.window = window;
       await sleep(windowSeconds * 1000);
       load.window = undefined;
       const seconds = (performance.now() - windowStart) / 1000;
       const generatorCpuUsed = process.cpuUsage(generatorCpuStart);
+      const sent = load.sent - sentBefore;
+      const replies = emulatorClientEvents(live) - receivedBefore;
       if (profileDir) await bridge.ask('profile-stop', { path: join(profileDir, `capacity-${target}-${attempt}`) });
       const generatorP99 = Math.max(0, generatorDelay.percentile(99) / 1e6 - 1);
       const sample = await bridge.sample(true);
@@ -553,8 +556,8 @@ export async function benchCapacity(): Promise<BenchResult> {
       return {
         calls: target,
         attempt,
-        eventsPerSecond: (load.sent - sentBefore) / seconds,
-        repliesPerSecond: (emulatorClientEvents(live) - receivedBefore) / seconds,
+        eventsPerSecond: sent / seconds,
+        repliesPerSecond: replies / seconds,
         bridge: sample,
         tool: sortNumbers(window.tool),
         dtmf: sortNumbers(window.dtmf),
