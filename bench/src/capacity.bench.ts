@@ -19,7 +19,7 @@
  *
  * Tuning: BENCH_SECONDS (window per step, default 10), BENCH_CAPACITY_STEPS (comma-separated call counts),
  * BENCH_CAPACITY_RAMP (new calls per second, default 200), BENCH_CAPACITY_TRIES (windows per step when other
- * processes disturbed one, default 3), BENCH_CAPACITY_PRIORITY (`realtime`, `nice` or `normal`),
+ * processes disturbed one, default 2), BENCH_CAPACITY_PRIORITY (`realtime`, `nice` or `normal`),
  * BENCH_CAPACITY_DISCORD=0 (no notifications), BRIDGE_NODE_OPTIONS (e.g. GC flags).
  * Diagnosis: BENCH_CAPACITY_PROFILE=<dir> (a CPU and an allocation profile of every window, heap snapshots; with
  * BENCH_CAPACITY_PRIORITY=normal, or the profiler's own thread hardly gets to sample),
@@ -44,7 +44,7 @@ const PROBE = new URL('./bridge-probe.js', import.meta.url).href;
 
 const API_KEY = 'sk-bench-capacity';
 const ORDER_API_TOKEN = 'order-api-bench-token';
-const DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 8000];
+const DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000];
 const P99_LIMIT_MS = 10;
 const TARGET_CALLS = 2000;
 const TARGET_KB_PER_CALL = 150;
@@ -52,7 +52,7 @@ const TARGET_KB_PER_CALL = 150;
 const ANSWER_TIMEOUT_MS = 5000;
 /** A call whose sideband is not open this long after its webhook was answered has failed. */
 const CONNECT_TIMEOUT_MS = 20_000;
-const SETTLE_MS = 3000;
+const SETTLE_MS = 2000;
 /** A failed window in which the bridge waited for its CPU more than this share of the time is measured again. */
 const NOISY_WAIT = 0.05;
 const WARM_UP_CALLS = 100;
@@ -389,7 +389,7 @@ interface Step {
 
 export async function benchCapacity(): Promise<BenchResult> {
   const windowSeconds = Number(process.env.BENCH_SECONDS ?? 10);
-  const tries = Math.max(1, Number(process.env.BENCH_CAPACITY_TRIES ?? 3));
+  const tries = Math.max(1, Number(process.env.BENCH_CAPACITY_TRIES ?? 2));
   const wantedPriority = process.env.BENCH_CAPACITY_PRIORITY ?? 'realtime';
   if (wantedPriority !== 'realtime' && wantedPriority !== 'nice' && wantedPriority !== 'normal') {
     throw new Error('BENCH_CAPACITY_PRIORITY must be realtime, nice or normal');
