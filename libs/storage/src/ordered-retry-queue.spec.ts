@@ -5,17 +5,19 @@ import { OrderedRetryQueue } from './ordered-retry-queue.js';
 const silent = new Logger('test');
 silent.error = () => {};
 
-function recordingQueue(options: { failFirst?: number; lingerMs?: number } = {}) {
+function recordingQueue(options: { lingerMs?: number; failFirstWrite?: (queue: OrderedRetryQueue<number>) => void } = {}) {
   const writes: number[][] = [];
-  let failures = options.failFirst ?? 0;
-  const queue = new OrderedRetryQueue<number>({
+  let fail = options.failFirstWrite;
+  const queue: OrderedRetryQueue<number> = new OrderedRetryQueue<number>({
     what: 'numbers',
     logger: silent,
     lingerMs: options.lingerMs,
     take: (items) => items.length,
     apply: async (items) => {
-      if (failures > 0) {
-        failures--;
+      if (fail) {
+        const during = fail;
+        fail = undefined;
+        during(queue);
         throw new Error('database unavailable');
       }
       writes.push([...items]);
@@ -46,10 +48,8 @@ describe('OrderedRetryQueue', () => {
   });
 
   it('retries a failed write and lets nothing overtake it', async () => {
-    const { queue, writes } = recordingQueue({ failFirst: 1, lingerMs: 0 });
+    const { queue, writes } = recordingQueue({ failFirstWrite: (q) => q.push(3) });
     queue.push(1, 2);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the first write has failed by now
-    queue.push(3);
     await queue.flush();
     expect(writes.flat()).toEqual([1, 2, 3]);
     expect(queue.backlog).toBe(0);
