@@ -14,6 +14,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { EventBus, EventsModule, type RealtimeClientEvent, type RealtimeServerEvent } from '#events';
 import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { CallLink, RealtimeTool, ToolParam, ToolsModule, type RealtimeToolHandler } from '#tools';
+import type { BenchResult } from './report.js';
 
 const CALLS = 1000;
 
@@ -78,7 +79,7 @@ interface Measured {
   overheads: number[];
 }
 
-export async function benchToolCalls(): Promise<string> {
+export async function benchToolCalls(): Promise<BenchResult> {
   // The configuration the module reads at start-up (restored right after).
   const env: Record<string, string> = { OPENAI_API_KEY: 'sk-bench', TOOL_TIMEOUT_MS: '10000' };
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
@@ -183,7 +184,8 @@ export async function benchToolCalls(): Promise<string> {
     return `| ${label} | ${sorted.length.toLocaleString('en-US')} | ${at(0.5).toFixed(3)} ms | ${at(0.99).toFixed(3)} ms | ${sorted[sorted.length - 1].toFixed(3)} ms |`;
   };
   const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(0.99 * values.length)];
-  return [
+  const steadyP99 = p99(steady.overheads);
+  const section = [
     '## Tool calls',
     '',
     'Overhead from a tool call\'s `response.function_call_arguments.done` reaching the bus to its `function_call_output` ' +
@@ -196,12 +198,16 @@ export async function benchToolCalls(): Promise<string> {
     row(`steady, ${RATE.toLocaleString('en-US')} tool calls/s across 1,000 calls`, steady),
     row('burst, all 1,000 calls at the same instant', burst),
     '',
-    `Target p99 ≤ 5 ms at 1,000 concurrent calls (steady): ${p99(steady.overheads) <= 5 ? 'met' : 'NOT met'}. ` +
+    `Target p99 ≤ 5 ms at 1,000 concurrent calls (steady): ${steadyP99 <= 5 ? 'met' : 'NOT met'}. ` +
       `Runs stored: ${invocations.stored.toLocaleString('en-US')} records written.`,
   ].join('\n');
+  return {
+    section,
+    targets: [{ name: 'Overhead', goal: 'p99 ≤ 5 ms at 1,000 concurrent calls (steady)', measured: `p99 ${steadyP99.toFixed(3)} ms`, met: steadyP99 <= 5 }],
+  };
 }
 
 // `node dist/bench/src/tools.bench.js` runs this one alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(await benchToolCalls());
+  console.log((await benchToolCalls()).section);
 }

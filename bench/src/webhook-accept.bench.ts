@@ -11,10 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OpenAIEmulator, newWebhookSecret, script } from '#emulator';
+import { processMemory } from './process-memory.js';
+import type { BenchResult } from './report.js';
 
 const MAIN = fileURLToPath(new URL('../../apps/bridge/src/main.js', import.meta.url));
 
-export async function benchWebhookAccept(): Promise<string> {
+export async function benchWebhookAccept(): Promise<BenchResult> {
   const API_KEY = 'sk-bench';
 
   const secret = newWebhookSecret();
@@ -120,9 +122,16 @@ export async function benchWebhookAccept(): Promise<string> {
     if (rate === 200) p99At200 = quantile(all, 0.99);
   }
   out.push('', `Target p99 ≤ 10 ms at 200 calls/s: ${p99At200 <= 10 ? 'met' : 'NOT met'} (${ms(p99At200)} ms).`);
+  const memory = processMemory(bridge.pid);
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+  if (memory) out.push(`Bridge memory at the end: RSS ${mb(memory.rss)}, peak RSS ${mb(memory.peakRss)}.`);
 
   bridge.kill('SIGTERM');
   await new Promise((resolve) => bridge.once('exit', resolve));
   await emulator.stop();
-  return out.join('\n');
+  return {
+    section: out.join('\n'),
+    targets: [{ name: 'Overhead', goal: 'p99 ≤ 10 ms at 200 calls/s', measured: `p99 ${ms(p99At200)} ms`, met: p99At200 <= 10 }],
+  };
 }
+

@@ -12,6 +12,14 @@ export type ScriptStep =
   | { kind: 'expect'; type: string; timeoutMs: number; count?: number }
   | { kind: 'hangup' };
 
+/**
+ * What a call plays: a `ConversationScript`, or any source of steps — a generator that builds the conversation as it
+ * is played lets a call go on for as long as a benchmark needs without holding the whole script in memory.
+ */
+export interface ScriptSource {
+  readonly steps: Iterable<ScriptStep>;
+}
+
 export interface CallerTurnOptions {
   /** `inline` (default): completes before the agent answers; `late`: after the agent's next turn. */
   transcription?: 'inline' | 'late' | 'failed' | 'never';

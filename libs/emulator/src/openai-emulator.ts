@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ConversationScript, ServerEvent } from './conversation-script.js';
+import type { ScriptSource, ServerEvent } from './conversation-script.js';
 import { signWebhook } from './webhook-signer.js';
 
 export interface EmulatorOptions {
@@ -50,7 +50,7 @@ export interface PlaceCallOptions {
   toUri?: string;
   /** Extra SIP headers (Diversion, X-conferenceName, …). */
   sipHeaders?: Array<{ name: string; value: string }>;
-  script?: ConversationScript;
+  script?: ScriptSource;
   webhookId?: string;
 }
 
@@ -96,7 +96,7 @@ export class EmulatedCall {
   constructor(
     readonly callId: string,
     readonly sipHeaders: Array<{ name: string; value: string }>,
-    readonly script?: ConversationScript,
+    readonly script?: ScriptSource,
   ) {
     this.connected = new Promise((resolve) => (this.resolveConnected = resolve));
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));

@@ -42,6 +42,34 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
     expect(await outbox.pending()).toHaveLength(1);
   });
 
+  it('keeps the order given across a large batch, and answers every message with its row', async () => {
+    const batch = Array.from({ length: 450 }, (_, i) => message(`k${i}`, i % 3 === 0 ? 'discord:b' : 'discord:a'));
+    const stored = await outbox.enqueue(batch);
+    expect(stored.map((m) => m.dedupeKey)).toEqual(batch.map((m) => m.dedupeKey));
+    expect(stored.map((m) => m.destination)).toEqual(batch.map((m) => m.destination));
+    const ids = stored.map((m) => m.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(450);
+    expect((await outbox.pending(undefined, 1000)).map((m) => m.dedupeKey)).toEqual(batch.map((m) => m.dedupeKey));
+  });
+
+  it('answers a batch mixing new and already stored keys (and a key twice) with the stored message of each', async () => {
+    const [old] = await outbox.enqueue([message('line:1', 'discord:a', 'old')]);
+    const stored = await outbox.enqueue([
+      message('line:0', 'discord:a', 'zero'),
+      message('line:1', 'discord:a', 'replayed'),
+      message('line:1', 'discord:b', 'other destination'),
+      message('line:2', 'discord:a', 'two'),
+      message('line:2', 'discord:a', 'two again'),
+    ]);
+    expect(stored.map((m) => m.payload.text)).toEqual(['zero', 'old', 'other destination', 'two', 'two']);
+    expect(stored[1].id).toBe(old.id);
+    expect(stored[4].id).toBe(stored[3].id);
+    expect(stored[0].id).toBeGreaterThan(old.id);
+    expect(stored[3].id).toBeGreaterThan(stored[0].id);
+    expect(await outbox.pending()).toHaveLength(4);
+  });
+
   it('marks messages delivered or failed, and counts attempts', async () => {
     const [a, b, c] = await outbox.enqueue([message('a'), message('b'), message('c')]);
     await outbox.recordAttempt([a.id], 'HTTP 500');

@@ -6,6 +6,10 @@ import { KYSELY } from '../storage.tokens.js';
 import type { NotificationOutboxTable, StorageDb } from './schema.js';
 
 const MAX_ERROR_LENGTH = 500;
+/** Rows per INSERT (11 columns each), far below both dialects' bound-parameter limits. */
+const INSERT_BATCH = 200;
+
+const keyOf = (destination: string, dedupeKey: string) => `${destination}\u0000${dedupeKey}`;
 
 @Injectable()
 export class SqlNotificationOutbox extends NotificationOutbox {
@@ -21,33 +25,54 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     return this.health.track(() =>
       this.db.transaction().execute(async (trx) => {
         const now = Date.now();
-        const stored: OutboxMessage<P>[] = [];
-        // One insert per message, in order, so ids follow the enqueue order.
-        for (const message of messages) {
-          await trx
+        const stored = new Map<string, OutboxMessage<P>>();
+        // A few statements per batch rather than two per message: under load this runs for every transcript line,
+        // on the event loop (SQLite is synchronous). Rows of one INSERT get ascending ids in the order given.
+        for (let i = 0; i < messages.length; i += INSERT_BATCH) {
+          const rows = await trx
             .insertInto('notification_outbox')
-            .values({
-              destination: message.destination,
-              call_id: message.callId,
-              dedupe_key: message.dedupeKey,
-              payload: JSON.stringify(message.payload),
-              status: 'pending',
-              created_at: now,
-              next_attempt_at: now,
-              last_error: null,
-              delivered_at: null,
-            })
+            .values(
+              messages.slice(i, i + INSERT_BATCH).map((message) => ({
+                destination: message.destination,
+                call_id: message.callId,
+                dedupe_key: message.dedupeKey,
+                payload: JSON.stringify(message.payload),
+                status: 'pending',
+                created_at: now,
+                next_attempt_at: now,
+                last_error: null,
+                delivered_at: null,
+              })),
+            )
             .onConflict((oc) => oc.columns(['destination', 'dedupe_key']).doNothing())
+            .returningAll()
             .execute();
-          const row = await trx
-            .selectFrom('notification_outbox')
-            .selectAll()
-            .where('destination', '=', message.destination)
-            .where('dedupe_key', '=', message.dedupeKey)
-            .executeTakeFirstOrThrow();
-          stored.push(toMessage<P>(row));
+          for (const row of rows) stored.set(keyOf(row.destination, row.dedupe_key), toMessage<P>(row));
         }
-        return stored;
+        // Keys stored before (a replayed event, a restart): they keep their first message.
+        const known = new Map<string, string[]>();
+        for (const message of messages) {
+          if (stored.has(keyOf(message.destination, message.dedupeKey))) continue;
+          const keys = known.get(message.destination);
+          if (keys) keys.push(message.dedupeKey);
+          else known.set(message.destination, [message.dedupeKey]);
+        }
+        for (const [destination, keys] of known) {
+          for (let i = 0; i < keys.length; i += INSERT_BATCH) {
+            const rows = await trx
+              .selectFrom('notification_outbox')
+              .selectAll()
+              .where('destination', '=', destination)
+              .where('dedupe_key', 'in', keys.slice(i, i + INSERT_BATCH))
+              .execute();
+            for (const row of rows) stored.set(keyOf(row.destination, row.dedupe_key), toMessage<P>(row));
+          }
+        }
+        return messages.map((message) => {
+          const row = stored.get(keyOf(message.destination, message.dedupeKey));
+          if (!row) throw new Error('an outbox message was neither stored nor found');
+          return row;
+        });
       }),
     );
   }
