@@ -35,6 +35,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ProbeCommand, ProbeReply, ProbeSample } from './bridge-probe.js';
+import { pinning } from './pinning.js';
 import { processMemory } from './process-memory.js';
 import type { BenchResult } from './report.js';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script, type ConversationScript, type EmulatedCall, type ScriptStep, type ServerEvent } from '#emulator';
@@ -301,31 +302,6 @@ class BridgeProcess {
 
 // ---- the machine ---------------------------------------------------------------------------------------------
 
-/**
- * CPU pinning when there are two CPUs or more and taskset: the bridge on CPU 0, this process (the load) on the others
- * (its affinity is restored afterwards).
- */
-function pinning(): { bridgeCpu?: string; restore: () => void; note: string } {
-  const none = (why: string) => ({ restore: () => {}, note: `not pinned (${why}): the bridge and the load share the CPUs` });
-  const count = cpus().length;
-  if (process.platform !== 'linux' || count < 2) return none('fewer than 2 CPUs');
-  const others = count === 2 ? '1' : `1-${count - 1}`;
-  let original: string;
-  try {
-    original = /:\s*([0-9a-f,]+)\s*$/i.exec(execFileSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }))?.[1] ?? '';
-    execFileSync('taskset', ['-a', '-p', '-c', others, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    return none('taskset is not available or not permitted');
-  }
-  return {
-    bridgeCpu: '0',
-    restore: () => {
-      if (original) execFileSync('taskset', ['-a', '-p', original, String(process.pid)], { stdio: 'ignore' });
-    },
-    note: `the bridge pinned to CPU 0 (\`taskset -c 0\`), the load (emulator, order API, FakeDiscord) to CPU ${others}`,
-  };
-}
-
 /** How many calls the file-descriptor limit and the ephemeral port range allow (one socket per call each side). */
 function callLimit(): { calls: number; why: string } {
   let fds = Infinity;
@@ -414,7 +390,7 @@ export async function benchCapacity(): Promise<BenchResult> {
   const cleanup: Array<() => unknown> = [];
 
   try {
-    const pin = pinning();
+    const pin = pinning('the load (emulator, order API, FakeDiscord)');
     cleanup.push(pin.restore);
     const secret = newWebhookSecret();
     const emulator = await new OpenAIEmulator({ apiKey: API_KEY, webhookSecret: secret }).start();

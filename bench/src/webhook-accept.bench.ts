@@ -6,12 +6,16 @@
  * BENCH_SECONDS, BENCH_RUNS and BRIDGE_NODE_OPTIONS (e.g. GC flags for an experiment) tune a run.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { processMemory } from './process-memory.js';
+import { pinning } from './pinning.js';
 import type { BenchResult } from './report.js';
 
 const MAIN = fileURLToPath(new URL('../../apps/bridge/src/main.js', import.meta.url));
@@ -24,8 +28,11 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
   const runs = Number(process.env.BENCH_RUNS ?? 3);
 
   const emulator = await new OpenAIEmulator({ apiKey: API_KEY, webhookSecret: secret }).start();
-  const bridge = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.BRIDGE_NODE_OPTIONS ?? '', NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1', OPENAI_API_KEY: API_KEY, OPENAI_WEBHOOK_SECRET: secret, OPENAI_BASE_URL: emulator.baseUrl },
+  // The bridge on a core of its own, as in a pod; the sender and the emulator (OpenAI) on the other. BENCH_PIN=0: not.
+  const pin = process.env.BENCH_PIN === '0' ? { restore: () => {}, note: 'not pinned (BENCH_PIN=0): the bridge and the load share the CPUs' } : pinning('this process (the sender and the emulator)');
+  const [command, args] = pin.bridgeCpu !== undefined ? ['taskset', ['-c', pin.bridgeCpu, process.execPath, MAIN]] : [process.execPath, [MAIN]];
+  const bridge = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.BRIDGE_NODE_OPTIONS ?? '', NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1', OPENAI_API_KEY: API_KEY, OPENAI_WEBHOOK_SECRET: secret, OPENAI_BASE_URL: emulator.baseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-webhook-')) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('exit', () => bridge.kill('SIGKILL')); // never leave the bridge behind, even when the bench fails
@@ -105,7 +112,8 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
     '## Webhook → accept overhead',
     '',
     `${runs} runs of ${seconds}s per rate; the bridge is the built app in its own process, with its production logs;`,
-    'measured at the emulator from the webhook leaving to the accept request arriving (loopback round trip included).',
+    'measured at the emulator from the webhook leaving to the accept request arriving (loopback round trip included);',
+    `${pin.note}.`,
     '',
     '| calls/s | calls | p50 ms | p99 ms | max ms | p99 of each run (ms) | non-200 |',
     '|---:|---:|---:|---:|---:|---|---:|',
@@ -128,6 +136,7 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
 
   bridge.kill('SIGTERM');
   await new Promise((resolve) => bridge.once('exit', resolve));
+  pin.restore();
   await emulator.stop();
   return {
     section: out.join('\n'),
