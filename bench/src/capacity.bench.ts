@@ -2,8 +2,8 @@
  * Capacity: the most concurrent calls ONE bridge process on ONE core holds with realistic event traffic while its
  * event handling stays under p99 10 ms, and what each call costs in memory.
  *
- * The bridge is the built app in its own process, pinned to CPU 0 (`taskset -c 0`), its event-loop thread scheduled
- * SCHED_RR where permitted (the core is its own, as a pod's CPU is; the machine may be shared), with production
+ * The bridge is the built app in its own process, pinned to CPU 0 (`taskset -c 0`) at normal priority (on a shared
+ * machine, BENCH_CAPACITY_PRIORITY=realtime schedules its event-loop thread SCHED_RR where permitted), with production
  * settings: SQLite in a temporary DATA_DIR, production logs (written to a pipe and dropped), the `lookup_order` tool
  * against a local order API, and live Discord notifications through the durable outbox into a FakeDiscord without a
  * rate limit (standing for each team's own webhook; one real webhook would only be a queue, see the Discord
@@ -212,7 +212,7 @@ class BridgeProcess {
     this.url = new Promise((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(out);
+        const match = /listening on (http:\/\/[^\s"]+)/.exec(out);
         if (!match) return;
         child.stdout!.off('data', onData);
         child.stdout!.resume();
@@ -366,7 +366,7 @@ interface Step {
 export async function benchCapacity(): Promise<BenchResult> {
   const windowSeconds = Number(process.env.BENCH_SECONDS ?? 10);
   const tries = Math.max(1, Number(process.env.BENCH_CAPACITY_TRIES ?? 2));
-  const wantedPriority = process.env.BENCH_CAPACITY_PRIORITY ?? 'realtime';
+  const wantedPriority = process.env.BENCH_CAPACITY_PRIORITY ?? 'normal';
   if (wantedPriority !== 'realtime' && wantedPriority !== 'nice' && wantedPriority !== 'normal') {
     throw new Error('BENCH_CAPACITY_PRIORITY must be realtime, nice or normal');
   }
