@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_MAIN, runBuiltBridge, type RunningProcess } from './support/process.js';
+import { BUILT_MAIN, runBuiltBridge, type RunningProcess, listeningUrl } from './support/process.js';
 
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
 
@@ -61,7 +61,7 @@ describeBuilt('notifications across a crash', () => {
     };
     const first = runBuiltBridge(env);
     bridges.push(first);
-    const [, bridgeUrl] = await first.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+    const bridgeUrl = await listeningUrl(first);
     const conversation = script();
     for (let i = 0; i < 10; i++) conversation.callerSays(`Caller line ${i}`).agentSays(`Agent line ${i}`);
     const { call } = await emulator.placeCall(`${bridgeUrl}/openai/webhook`, { script: conversation.hangup() });

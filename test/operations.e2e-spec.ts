@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
-import { captureOutput, rememberSensitive } from './support/log-capture.js';
-import { BUILT_MAIN, runBuiltBridge } from './support/process.js';
+import { rememberSensitive } from './support/log-capture.js';
+import { BUILT_MAIN, runBuiltBridge, listeningUrl } from './support/process.js';
 
 /** One sample of a Prometheus text exposition (`name{labels} value`), 0 when absent. */
 function sample(exposition: string, name: string, labels: Record<string, string> = {}): number {
@@ -183,7 +183,7 @@ describeBuilt('graceful drain of the built process', () => {
       SHUTDOWN_DRAIN_SECONDS: '30',
     });
     try {
-      const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      const url = await listeningUrl(bridge);
       const talk = (ms: number) => script().callerSays('I have a question about my bill.').agentSays('Sure, one moment.').pause(ms).agentSays('All done, goodbye.').hangup();
       const one = await emulator.placeCall(`${url}/openai/webhook`, { script: talk(1500) });
       const two = await emulator.placeCall(`${url}/openai/webhook`, { script: talk(2500) });
@@ -212,7 +212,6 @@ describeBuilt('graceful drain of the built process', () => {
       expect(posted).toContain('Agent: All done, goodbye.');
       expect(discord.messages.filter((m) => /Call ended/i.test(m.content)).length).toBeGreaterThanOrEqual(2);
     } finally {
-      captureOutput(bridge.output());
       bridge.child.kill('SIGKILL');
     }
   });
@@ -227,7 +226,7 @@ describeBuilt('graceful drain of the built process', () => {
       SHUTDOWN_DRAIN_SECONDS: '1',
     });
     try {
-      const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      const url = await listeningUrl(bridge);
       const { call } = await emulator.placeCall(`${url}/openai/webhook`, { script: script().pause(60_000).hangup() });
       await call.connected;
       const started = Date.now();
@@ -237,7 +236,6 @@ describeBuilt('graceful drain of the built process', () => {
       expect(await bridge.exited).toEqual({ code: 0, signal: null });
       expect(lines(bridge.output()).some((l) => l.callId === call.callId && String(l.msg).startsWith('call ended: shutdown (close 1001'))).toBe(true);
     } finally {
-      captureOutput(bridge.output());
       bridge.child.kill('SIGKILL');
     }
   });

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { captureOutput } from './support/log-capture.js';
-import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl } from './support/process.js';
 
 /** These run the built service as a separate process (`npm test` builds first). */
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
@@ -39,7 +38,7 @@ describeBuilt('the built service as a process', () => {
       SHUTDOWN_DRAIN_SECONDS: '0',
     });
     try {
-      const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      const url = await listeningUrl(bridge);
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
@@ -61,7 +60,6 @@ describeBuilt('the built service as a process', () => {
       expect(ended).toEqual([expect.objectContaining({ level: 'info', callId: call.callId, context: 'CallSessions' })]);
       expect(output).not.toContain(TEST_API_KEY);
     } finally {
-      captureOutput(bridge.output());
       bridge.child.kill('SIGKILL');
     }
   });

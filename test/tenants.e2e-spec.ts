@@ -10,7 +10,7 @@ import { Notifications } from '#notifications';
 import { TenantProfiles, type ReloadOutcome } from '#tenants';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
-import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl } from './support/process.js';
 
 const TOKEN = 'tenants-e2e-admin-token-0123456789';
 const ACME = '+18005551212';
@@ -403,7 +403,7 @@ describeBuilt('the built service with a tenants file', () => {
     };
     const first = runBuiltBridge(env);
     try {
-      const [, bridgeUrl] = await first.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      const bridgeUrl = await listeningUrl(first);
       const { call } = await emulator.placeCall(`${bridgeUrl}/openai/webhook`, { to: ACME, script: script().callerSays('Hello').agentSays('Hi!').hangup() });
       await call.ended;
       await waitForPendingOutbox(join(dataDir, 'bridge.sqlite'), 4); // announcement, two lines, summary
@@ -454,7 +454,7 @@ describeBuilt('the built service with a tenants file', () => {
       TENANTS_FILE: file,
     });
     try {
-      const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/);
+      const url = await listeningUrl(bridge);
       expect(bridge.output()).toMatch(/acme: matches 1 dialled number\(s\); model gpt-realtime, voice cedar/);
       writeFileSync(file, `profiles:\n  acme:\n    match: { dialled: ["${ACME}"] }\n    voice: sage\n`);
       bridge.child.kill('SIGHUP');

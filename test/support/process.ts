@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { captureOutput, rememberSensitive, secretsOf } from './log-capture.js';
 
 export const BUILT_MAIN = fileURLToPath(new URL('../../dist/apps/bridge/src/main.js', import.meta.url));
 export const BUILT_DEMO = fileURLToPath(new URL('../../dist/apps/demo/src/main.js', import.meta.url));
@@ -16,9 +17,21 @@ export interface RunningProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Runs the built service as production does (`node dist/…/main.js`), in an empty directory (no .env). */
+/**
+ * Runs the built service as production does (`node dist/…/main.js`), in an empty directory (no .env). Its output
+ * joins the run's log scan when it exits, checked against the secrets of `env` among others.
+ */
 export function runBuiltBridge(env: Record<string, string>): RunningProcess {
-  return runBuilt(BUILT_MAIN, env);
+  rememberSensitive('secret', secretsOf(env));
+  const bridge = runBuilt(BUILT_MAIN, env);
+  void bridge.exited.then(() => captureOutput(bridge.output()));
+  return bridge;
+}
+
+/** The URL the built service listens on, from its start-up log line. */
+export async function listeningUrl(bridge: RunningProcess, timeoutMs?: number): Promise<string> {
+  const [, url] = await bridge.waitForOutput(/listening on (http:\/\/[^\s"]+)/, timeoutMs);
+  return url;
 }
 
 export function runBuilt(entry: string, env: Record<string, string>): RunningProcess {
