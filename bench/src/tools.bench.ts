@@ -11,6 +11,7 @@ import { Global, Injectable, Module, type LoggerService } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type RealtimeClientEvent, type RealtimeServerEvent } from '#events';
 import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { CallLink, RealtimeTool, ToolParam, ToolsModule, type RealtimeToolHandler } from '#tools';
@@ -101,7 +102,7 @@ export async function benchToolCalls(): Promise<BenchResult> {
   class BenchToolsModule {}
 
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, BenchStorageModule, ToolsModule, BenchToolsModule],
+    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, MetricsModule, BenchStorageModule, ToolsModule, BenchToolsModule],
   })
     .overrideProvider(CallLink)
     .useValue(link)

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AgentProfiles } from './agent-profiles.service.js';
 import { CallSessions } from './call-sessions.service.js';
+import { CallMetrics } from './call.metrics.js';
 import { agentConfig, callControlConfig, openaiConfig } from './calls.config.js';
 import { CallsService } from './calls.service.js';
 import { OpenAICallControl } from './openai-call-control.js';
@@ -14,7 +15,7 @@ import { SidebandConnector } from './sideband/sideband-connector.js';
     ConfigModule.forFeature(agentConfig),
     ConfigModule.forFeature(callControlConfig),
   ],
-  providers: [openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles],
+  providers: [openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
   exports: [OPENAI_CLIENT, CallsService, CallSessions, OpenAICallControl, AgentProfiles],
 })
 export class CallsModule {}

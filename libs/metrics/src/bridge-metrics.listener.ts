@@ -53,23 +53,22 @@ const KNOWN_EVENT_TYPES = new Set([
 export class BridgeMetricsListener {
   private readonly accepted;
   private readonly rejected;
-  private readonly active;
   private readonly ended;
   private readonly duration;
   private readonly reconnects;
   private readonly handshakeFailures;
   private readonly realtimeEvents;
+  /** At most the known types and `other`. */
+  private readonly eventCounters = new Map<string, { inc(): void }>();
   private readonly toolRuns;
   private readonly toolDuration;
   private readonly toolErrors;
   private readonly placeholders;
   private readonly transcriptLines;
-  private activeCalls = 0;
 
   constructor(metrics: MetricsRegistry) {
     this.accepted = metrics.counter({ name: 'bridge_calls_accepted_total', help: 'Calls accepted, by agent profile.', labelNames: ['profile'] });
     this.rejected = metrics.counter({ name: 'bridge_calls_rejected_total', help: 'Calls not answered, by reason (caller_gone, at_capacity …).', labelNames: ['reason'] });
-    this.active = metrics.gauge({ name: 'bridge_active_calls', help: 'Calls this process holds right now (accepted, not yet ended).' });
     this.ended = metrics.counter({ name: 'bridge_calls_ended_total', help: 'Calls ended, by reason.', labelNames: ['reason'] });
     this.duration = metrics.histogram({
       name: 'bridge_call_duration_seconds',
@@ -85,13 +84,11 @@ export class BridgeMetricsListener {
     this.toolErrors = metrics.counter({ name: 'bridge_tool_errors_total', help: 'Tool runs that did not succeed, by tool and status.', labelNames: ['tool', 'status'] });
     this.placeholders = metrics.counter({ name: 'bridge_transcript_placeholders_total', help: 'Caller lines released as placeholders (transcription failed or never came).' });
     this.transcriptLines = metrics.counter({ name: 'bridge_transcript_lines_total', help: 'Transcript lines released, by speaker.', labelNames: ['speaker'] });
-    this.active.set(0);
   }
 
   @OnBridgeEvent('call.accepted')
   onAccepted({ profile }: CallAcceptedEvent): void {
     this.accepted.inc({ profile });
-    this.active.set(++this.activeCalls);
   }
 
   @OnBridgeEvent('call.rejected')
@@ -103,8 +100,6 @@ export class BridgeMetricsListener {
   onEnded({ reason, acceptedAt, endedAt }: CallEndedEvent): void {
     this.ended.inc({ reason });
     this.duration.observe({ reason }, Math.max(0, endedAt.getTime() - acceptedAt.getTime()) / 1000);
-    this.activeCalls = Math.max(0, this.activeCalls - 1);
-    this.active.set(this.activeCalls);
     if (reason === 'handshake_failed') this.handshakeFailures.inc();
   }
 
@@ -115,7 +110,14 @@ export class BridgeMetricsListener {
 
   @OnBridgeEvent('realtime.event')
   onRealtimeEvent({ event }: RealtimeEventReceived): void {
-    this.realtimeEvents.inc({ type: KNOWN_EVENT_TYPES.has(event.type) ? event.type : 'other' });
+    // Every event of every call passes here: the labelled child is looked up once per type, not hashed per event.
+    const type = KNOWN_EVENT_TYPES.has(event.type) ? event.type : 'other';
+    let counter = this.eventCounters.get(type);
+    if (counter === undefined) {
+      counter = this.realtimeEvents.labels(type);
+      this.eventCounters.set(type, counter);
+    }
+    counter.inc();
   }
 
   @OnBridgeEvent('tool.completed')

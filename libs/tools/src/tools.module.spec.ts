@@ -14,6 +14,7 @@ import { ToolRegistrationError } from './tools.errors.js';
 import { ToolError, type RealtimeToolHandler, type ToolContext } from './tool.types.js';
 import { CallControlError, CallControlErrorCode } from '#calls';
 import { script, type ServerEvent } from '#emulator';
+import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type BridgeEventName, type BridgeEvents, type RealtimeClientEvent } from '#events';
 import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { EnvironmentSandbox } from '#testing';
@@ -192,7 +193,7 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
   class TestToolsModule {}
 
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, FakeStorageModule, ToolsModule, TestToolsModule],
+    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, MetricsModule, FakeStorageModule, ToolsModule, TestToolsModule],
   })
     .overrideProvider(CallLink)
     .useValue(link)
