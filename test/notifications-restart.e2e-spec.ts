@@ -3,31 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Database from 'better-sqlite3';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_MAIN, runBuiltBridge, type RunningProcess, listeningUrl } from './support/process.js';
+import { BUILT_MAIN, runBuiltBridge, type RunningProcess, listeningUrl, waitForPendingOutbox } from './support/process.js';
 
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
 
-/** Polls the SQLite outbox until `count` notifications are stored and still undelivered. */
-async function waitForPendingOutbox(file: string, count: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(file)) {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
-      try {
-        const row = db.prepare("select count(*) as n from notification_outbox where status = 'pending'").get() as { n: number };
-        if (row.n >= count) return;
-      } catch {
-        // the schema is not there yet
-      } finally {
-        db.close();
-      }
-    }
-    await sleep(50);
-  }
-  throw new Error(`the outbox never held ${count} pending notifications`);
-}
 
 describeBuilt('notifications across a crash', () => {
   const secret = newWebhookSecret();

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
 import { rememberSensitive } from './support/log-capture.js';
-import { BUILT_MAIN, runBuiltBridge, listeningUrl } from './support/process.js';
+import { BUILT_MAIN, runBuiltBridge, listeningUrl, emulatorEnv } from './support/process.js';
 
 /** One sample of a Prometheus text exposition (`name{labels} value`), 0 when absent. */
 function sample(exposition: string, name: string, labels: Record<string, string> = {}): number {
@@ -174,11 +174,7 @@ describeBuilt('graceful drain of the built process', () => {
     const discordUrl = discord.webhookUrl();
     rememberSensitive('secret', [discordUrl, secret]);
     const bridge = runBuiltBridge({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       DISCORD_WEBHOOK_URL: discordUrl,
       SHUTDOWN_DRAIN_SECONDS: '30',
     });
@@ -218,11 +214,7 @@ describeBuilt('graceful drain of the built process', () => {
 
   it('a call that outlasts SHUTDOWN_DRAIN_SECONDS is closed (1001) and the process still exits 0', async () => {
     const bridge = runBuiltBridge({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       SHUTDOWN_DRAIN_SECONDS: '1',
     });
     try {

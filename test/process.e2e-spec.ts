@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl, emulatorEnv } from './support/process.js';
 
 /** These run the built service as a separate process (`npm test` builds first). */
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
@@ -30,11 +30,7 @@ describeBuilt('the built service as a process', () => {
 
   it('on SIGTERM with no drain time fails readiness first, then closes active call sessions cleanly, then exits 0', async () => {
     const bridge = runBuiltBridge({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       SHUTDOWN_DRAIN_SECONDS: '0',
     });
     try {

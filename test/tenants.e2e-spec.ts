@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Database from 'better-sqlite3';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script, type ConversationScript, type EmulatedCall } from '#emulator';
 import { EventBus, type BridgeEvents } from '#events';
 import { Notifications } from '#notifications';
 import { TenantProfiles, type ReloadOutcome } from '#tenants';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
-import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl, waitForPendingOutbox, emulatorEnv } from './support/process.js';
 
 const TOKEN = 'tenants-e2e-admin-token-0123456789';
 const ACME = '+18005551212';
@@ -333,24 +332,6 @@ describe('per-number agents (TENANTS_FILE)', () => {
   });
 });
 
-/** Polls the SQLite outbox until `count` notifications are stored and still undelivered. */
-async function waitForPendingOutbox(file: string, count: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(file)) {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
-      try {
-        const row = db.prepare("select count(*) as n from notification_outbox where status = 'pending'").get() as { n: number };
-        if (row.n >= count) return;
-      } catch {
-        // the schema is not there yet
-      } finally {
-        db.close();
-      }
-    }
-    await sleep(50);
-  }
-  throw new Error(`the outbox never held ${count} pending notifications`);
-}
 
 /** These run the built service as a separate process (`npm test` builds first). */
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
@@ -446,11 +427,7 @@ describeBuilt('the built service with a tenants file', () => {
   it('reloads on SIGHUP instead of stopping', async () => {
     const file = tenantsFile(`profiles:\n  acme:\n    match: { dialled: ["${ACME}"] }\n    voice: cedar\n`);
     const bridge = runBuiltBridge({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       TENANTS_FILE: file,
     });
     try {

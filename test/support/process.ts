@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,11 @@ export function runBuiltBridge(env: Record<string, string>): RunningProcess {
   const bridge = runBuilt(BUILT_MAIN, env);
   void bridge.exited.then(() => captureOutput(bridge.output()));
   return bridge;
+}
+
+/** The variables a built bridge needs to serve calls from an OpenAI emulator, on any free local port. */
+export function emulatorEnv(emulator: { baseUrl: string }, apiKey: string, webhookSecret: string): Record<string, string> {
+  return { PORT: '0', HOST: '127.0.0.1', OPENAI_API_KEY: apiKey, OPENAI_WEBHOOK_SECRET: webhookSecret, OPENAI_BASE_URL: emulator.baseUrl };
 }
 
 /** The URL the built service listens on, from its start-up log line. */
@@ -74,4 +81,23 @@ export function runBuilt(entry: string, env: Record<string, string>): RunningPro
       });
     },
   };
+}
+
+/** Polls the SQLite outbox until `count` notifications are stored and still undelivered. */
+export async function waitForPendingOutbox(file: string, count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(file)) {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const row = db.prepare("select count(*) as n from notification_outbox where status = 'pending'").get() as { n: number };
+        if (row.n >= count) return;
+      } catch {
+        // the schema is not there yet
+      } finally {
+        db.close();
+      }
+    }
+    await sleep(50);
+  }
+  throw new Error(`the outbox never held ${count} pending notifications`);
 }
