@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { LocalServer } from './local-server.js';
 
 /** A message the fake accepted (answered 2xx). */
 export interface FakeDiscordMessage {
@@ -104,10 +104,9 @@ export class FakeDiscord {
   /** Every request, with the status it got, in arrival order. */
   readonly requests: FakeDiscordRequest[] = [];
   private readonly webhooks = new Map<string, Webhook>();
-  private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; fire: () => void }>();
   private waiters: Array<{ webhookId: string; count: number; resolve: (m: FakeDiscordMessage[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = [];
-  private server?: Server;
+  private http?: LocalServer;
   private sequence = 0n;
 
   constructor(private readonly options: FakeDiscordOptions = {}) {
@@ -117,18 +116,13 @@ export class FakeDiscord {
 
   /** `http://127.0.0.1:<port>` (no trailing slash). */
   get baseUrl(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    if (!address) throw new Error('FakeDiscord not started');
-    return `http://${this.options.host ?? '127.0.0.1'}:${address.port}`;
+    if (!this.http) throw new Error('FakeDiscord not started');
+    return this.http.origin;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    this.http = new LocalServer('FakeDiscord', (req, res) => void this.handle(req, res), this.options);
+    await this.http.listen();
     return this;
   }
 
@@ -144,8 +138,7 @@ export class FakeDiscord {
       waiter.reject(new Error('FakeDiscord stopped'));
     }
     this.waiters = [];
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server?.listening ? this.server.close(() => resolve()) : resolve()));
+    await this.http?.close();
   }
 
   /** The webhook id in a webhook URL (`…/api/webhooks/<id>/<token>`, versioned or not). */

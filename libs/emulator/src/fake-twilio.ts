@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { LocalServer } from './local-server.js';
 import type { ConversationScript } from './conversation-script.js';
 import type { EmulatedCall, OpenAIEmulator } from './openai-emulator.js';
 
@@ -132,10 +132,9 @@ export class FakeTwilio {
   private readonly scripts: Array<{ match: (p: FakeParticipant) => boolean; steps: ParticipantStep[] }> = [];
   private readonly openaiScripts = new Map<string, ConversationScript>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly sockets = new Set<Socket>();
   private bridge?: { publicBaseUrl: string; localBaseUrl: string };
   private openai?: { emulator: OpenAIEmulator; webhookUrl: string };
-  private server?: Server;
+  private http?: LocalServer;
   private sequence = 0;
   private stopped = false;
 
@@ -145,18 +144,13 @@ export class FakeTwilio {
 
   /** `http://127.0.0.1:<port>`: what TWILIO_API_BASE_URL points at. */
   get baseUrl(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    if (!address) throw new Error('FakeTwilio not started');
-    return `http://${this.options.host ?? '127.0.0.1'}:${address.port}`;
+    if (!this.http) throw new Error('FakeTwilio not started');
+    return this.http.origin;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    this.http = new LocalServer('FakeTwilio', (req, res) => void this.handle(req, res), this.options);
+    await this.http.listen();
     return this;
   }
 
@@ -165,8 +159,7 @@ export class FakeTwilio {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server?.listening ? this.server.close(() => resolve()) : resolve()));
+    await this.http?.close();
   }
 
   /**

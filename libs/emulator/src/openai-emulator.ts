@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ScriptSource, ServerEvent } from './conversation-script.js';
+import { LocalServer } from './local-server.js';
 import { signWebhook } from './webhook-signer.js';
 
 export interface EmulatorOptions {
@@ -203,33 +204,26 @@ export class OpenAIEmulator {
   readonly requests: RecordedRequest[] = [];
   readonly handshakes: HandshakeAttempt[] = [];
   readonly calls = new Map<string, EmulatedCall>();
-  private server?: Server;
+  private http?: LocalServer;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, autoPong: false });
-  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly options: EmulatorOptions) {}
 
   get baseUrl(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error('emulator not started');
-    return `http://${this.options.host ?? '127.0.0.1'}:${address.port}/v1`;
+    if (!this.http) throw new Error('emulator not started');
+    return `${this.http.origin}/v1`;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handleHttp(req, res));
-    this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Socket, head));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    this.http = new LocalServer('emulator', (req, res) => void this.handleHttp(req, res), this.options);
+    this.http.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Socket, head));
+    await this.http.listen();
     return this;
   }
 
   async stop(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.http?.close();
   }
 
   /** Creates a call the bridge may accept, without sending the webhook (see `placeCall`). */
