@@ -6,6 +6,7 @@ import { CallMetrics } from './call.metrics.js';
 import { agentConfig, callControlConfig, openaiConfig } from './calls.config.js';
 import { CallsService } from './calls.service.js';
 import { OpenAICallControl } from './openai-call-control.js';
+import { OpenAIHttpTransport } from './openai-http-transport.js';
 import { OPENAI_CLIENT, openaiClientProvider } from './openai.provider.js';
 import { SidebandConnector } from './sideband/sideband-connector.js';
 
@@ -15,7 +16,7 @@ import { SidebandConnector } from './sideband/sideband-connector.js';
     ConfigModule.forFeature(agentConfig),
     ConfigModule.forFeature(callControlConfig),
   ],
-  providers: [openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
+  providers: [OpenAIHttpTransport, openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
   exports: [OPENAI_CLIENT, CallsService, CallSessions, OpenAICallControl, AgentProfiles],
 })
 export class CallsModule {}
