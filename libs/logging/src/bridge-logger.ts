@@ -63,11 +63,9 @@ export class BridgeLogger implements LoggerService {
         messageKey: 'msg',
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
-        // Structured fields that could carry credentials, should a caller ever log such an object.
-        redact: {
-          paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'req.headers.cookie', '*.apiKey', '*.token'],
-          censor: '[secret]',
-        },
+        // No path-based `redact`: the only objects that reach pino are this class's own fields (every string in them
+        // passed through the Redactor) and the HTTP line's serializers (method, path, status), so it had nothing to
+        // find, and it walked every line for it.
       },
       options.destination ?? pino.destination({ fd: 1, sync: true }),
     );

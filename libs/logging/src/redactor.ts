@@ -32,6 +32,8 @@ export class Redactor {
   }
 
   redact(text: string): string {
+    // Most lines hold nothing to remove: one scan for what every pattern below needs (and for the secrets) first.
+    if (!MAYBE_SENSITIVE.test(text) && !this.secrets.some((secret) => text.includes(secret))) return text;
     let out = text;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('[secret]');
     out = out
@@ -45,6 +47,11 @@ export class Redactor {
   }
 }
 
+/**
+ * What any of the patterns below needs to match: a URL (`://`), `Bearer`, `sk-`, `whsec_`, a `+` before a digit, or
+ * `sip:`/`sips:`/`tel:`. A line without any of these is returned as it is.
+ */
+const MAYBE_SENSITIVE = /:\/\/|bearer|sk-|whsec_|\+[1-9]|\b(?:sips?|tel):/i;
 const SECRET_VARIABLE = /(_KEY|_SECRET|_TOKEN|_PASSWORD)$/;
 const DISCORD_WEBHOOK = /https?:\/\/[^\s"'/]+\/api\/webhooks\/[^\s"'<>]+/g;
 const CREDENTIALS = /(\w+:\/\/[^\s/:@"']+):([^\s/@"']+)@/g;
