@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { EventBus } from './event-bus.js';
+import { BridgeEventListeners, EventBus } from './event-bus.js';
 
 @Global()
 @Module({
-  imports: [EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50, verboseMemoryLeak: true })],
-  providers: [EventBus],
+  imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50, verboseMemoryLeak: true })],
+  providers: [EventBus, BridgeEventListeners],
   exports: [EventBus],
 })
 export class EventsModule {}
