@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import type { StorageDialect } from './schema.js';
 
 /**
@@ -138,11 +138,24 @@ function index(db: Kysely<any>, name: string, table: string, columns: string[]):
  */
 export async function migrateToLatest(db: Kysely<any>, dialect: StorageDialect): Promise<MigrationResult[]> {
   const migrations = storageMigrations(dialect);
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // On PostgreSQL the migration tables are named with their schema (the connection's current one): unnamed, Kysely
+  // would take another schema's migration tables (another service's, in a shared database) for this one's.
+  let migrationTableSchema: string | undefined;
+  try {
+    migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
+  } catch (error) {
+    throw new Error(`storage migration set-up failed: ${messageOf(error)}`, { cause: error });
+  }
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'set-up';
     throw new Error(`storage migration ${failed} failed: ${messageOf(error)}`, { cause: error });
   }
   return results ?? [];
+}
+
+async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
 }
