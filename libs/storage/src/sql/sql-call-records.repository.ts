@@ -12,6 +12,7 @@ import {
 } from '../call-records.repository.js';
 import { StorageHealth } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
+import { CompiledOnce } from './compiled-once.js';
 import type { CallsTable, StorageDb, StorageSchema, TranscriptLinesTable } from './schema.js';
 
 /** Rows per INSERT: far below SQLite's and PostgreSQL's bound-parameter limits. */
@@ -29,6 +30,29 @@ export class InvalidCursorError extends RangeError {
   }
 }
 
+/** Every column of a call's row, in the order INSERT_CALL takes their values. */
+const CALL_COLUMNS = [
+  'call_id', 'status', 'profile', 'caller_number', 'dialled_number', 'forwarded_from', 'from_uri', 'sip_call_id',
+  'twilio_call_sid', 'conference_name', 'accepted_at', 'ended_at', 'end_reason', 'metadata',
+] as const satisfies ReadonlyArray<keyof CallsTable>;
+
+/** A new call's row, once (a repeated accept of the same call changes nothing): every column's value, null if none. */
+const INSERT_CALL = new CompiledOnce((db: StorageDb, ...values: unknown[]) =>
+  db
+    .insertInto('calls')
+    .values(Object.fromEntries(CALL_COLUMNS.map((column, i) => [column, values[i]])) as unknown as Selectable<CallsTable>)
+    .onConflict((oc) => oc.column('call_id').doNothing()),
+);
+
+/** Ends a call that has not ended: (callId, status, endedAt, endReason). */
+const END_CALL = new CompiledOnce((db: StorageDb, callId: string, status: CallStatus, endedAt: number, endReason: string) =>
+  db
+    .updateTable('calls')
+    .set({ status, ended_at: endedAt, end_reason: endReason })
+    .where('call_id', '=', callId)
+    .where('ended_at', 'is', null),
+);
+
 /** Call records on SQLite or PostgreSQL through Kysely; the same statements run on both. */
 @Injectable()
 export class SqlCallRecordsRepository extends CallRecordsRepository {
@@ -41,22 +65,14 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
 
   createCall(record: NewCallRecord): Promise<void> {
     return this.health.track(async () => {
-      await this.db
-        .insertInto('calls')
-        .values(toCallRow(record))
-        .onConflict((oc) => oc.column('call_id').doNothing())
-        .execute();
+      const row = toCallRow(record);
+      await INSERT_CALL.run(this.db, ...CALL_COLUMNS.map((column) => row[column] ?? null));
     });
   }
 
   endCall(callId: string, end: { status: CallStatus; endedAt: Date; endReason: string }): Promise<void> {
     return this.health.track(async () => {
-      await this.db
-        .updateTable('calls')
-        .set({ status: end.status, ended_at: end.endedAt.getTime(), end_reason: end.endReason })
-        .where('call_id', '=', callId)
-        .where('ended_at', 'is', null)
-        .execute();
+      await END_CALL.run(this.db, callId, end.status, end.endedAt.getTime(), end.endReason);
     });
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { sql } from 'kysely';
 import { IdempotencyStore } from '../idempotency.store.js';
 import { RecentClaims } from '../recent-claims.js';
+import { CompiledOnce } from './compiled-once.js';
 import { StorageHealth } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
 import type { StorageDb } from './schema.js';
@@ -17,6 +18,14 @@ import type { StorageDb } from './schema.js';
  */
 /** How long this process surely remembers its own claims (OpenAI's retries of one delivery come within minutes). */
 const LOCAL_CLAIM_TTL_MS = 5 * 60 * 1000;
+
+/** Insert the claim, or take it over when it has expired: (key, expiresAt, now). */
+const CLAIM = new CompiledOnce((db: StorageDb, key: string, expiresAt: number, now: number) =>
+  db
+    .insertInto('idempotency_claims')
+    .values({ key, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt }).where('idempotency_claims.expires_at', '<=', now)),
+);
 
 @Injectable()
 export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
@@ -45,15 +54,8 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
 
   private async claimShared(key: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    const expiresAt = now + ttlMs;
-    const result = await this.db
-      .insertInto('idempotency_claims')
-      .values({ key, expires_at: expiresAt })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({ expires_at: expiresAt }).where('idempotency_claims.expires_at', '<=', now),
-      )
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    const result = await CLAIM.run(this.db, key, now + ttlMs, now);
+    return Number(result.numAffectedRows ?? 0n) === 1;
   }
 
   async release(key: string): Promise<void> {
