@@ -118,10 +118,21 @@ function truncate(text: string): string {
   return text.slice(0, end);
 }
 
+/** Header names seen recently and their canonical form: the same dozen names arrive on every call. */
+const canonicalNames = new Map<string, string>();
+const CANONICAL_NAMES_KEPT = 256;
+
 /** Lower-cases ASCII only (so e.g. the Kelvin sign never folds into "k") and expands compact forms. */
 function canonicalName(name: string): string {
-  const lower = name.trim().replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
-  return COMPACT_FORMS.get(lower) ?? lower;
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    const lower = name.trim().replace(/[A-Z]+/g, (run) => run.toLowerCase());
+    canonical = COMPACT_FORMS.get(lower) ?? lower;
+    // Names come from outside: the cache is bounded, and simply starts again when full.
+    if (canonicalNames.size >= CANONICAL_NAMES_KEPT) canonicalNames.clear();
+    canonicalNames.set(name, canonical);
+  }
+  return canonical;
 }
 
 function firstTrimmed(headers: ReadonlyArray<SipHeader>, name: string): string | undefined {
