@@ -154,7 +154,7 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
   const notes: string[] = [];
   for (const placement of placements) {
     let name = 'sharing both cores';
-    let note = 'the bridge and this process (the sender and the emulator) on both CPUs, as the scheduler places them';
+    let note = 'the bridge and this process, the sender and the emulator, on both CPUs wherever the scheduler puts them';
     let pin: ReturnType<typeof pinning> | undefined;
     if (placement === 'pinned') {
       // The bridge on a core of its own, as in a one-CPU pod; the sender and the emulator (OpenAI) on the other.
