@@ -16,7 +16,7 @@ import { SidebandConnector } from './sideband/sideband-connector.js';
     ConfigModule.forFeature(agentConfig),
     ConfigModule.forFeature(callControlConfig),
   ],
-  providers: [OpenAIHttpTransport, openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
+  providers: [{ provide: OpenAIHttpTransport, useFactory: () => new OpenAIHttpTransport() }, openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
   exports: [OPENAI_CLIENT, CallsService, CallSessions, OpenAICallControl, AgentProfiles],
 })
 export class CallsModule {}

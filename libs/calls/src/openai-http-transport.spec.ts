@@ -37,8 +37,8 @@ afterAll(async () => {
 });
 
 const transports: OpenAIHttpTransport[] = [];
-function transport(): OpenAIHttpTransport {
-  const created = new OpenAIHttpTransport();
+function transport(idleMs?: number): OpenAIHttpTransport {
+  const created = new OpenAIHttpTransport(idleMs);
   transports.push(created);
   return created;
 }
@@ -91,6 +91,20 @@ describe('OpenAIHttpTransport', () => {
     for (let i = 0; i < 3; i++) await (await fetch(`${base}/again`)).text();
     expect(seen).toHaveLength(3);
     expect(ports.size).toBe(1);
+  });
+
+  it('closes a connection left idle past the idle time, and never cuts a slower request in progress', async () => {
+    const ports: number[] = [];
+    answer = (req, res) => {
+      ports.push(req.socket.remotePort ?? 0);
+      setTimeout(() => res.end('late'), 150); // longer than the idle time
+    };
+    const fetch = transport(50).fetch;
+    expect(await (await fetch(`${base}/slow`)).text()).toBe('late');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await (await fetch(`${base}/slow`)).text()).toBe('late');
+    expect(ports).toHaveLength(2);
+    expect(ports[1]).not.toBe(ports[0]); // a new connection: the idle one was closed
   });
 
   it('rejects with an AbortError when the signal fires before the answer, and with the cause when the server is gone', async () => {

@@ -1,9 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 
 /** Statuses whose response has no body by definition (the Response constructor refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * How long an idle connection is kept for the next request (ms), as undici's fetch does: closing it ourselves first
+ * avoids reusing one the server has just closed (a request that fails at once and is retried).
+ */
+export const IDLE_CONNECTION_MS = 4000;
 
 /**
  * The OpenAI SDK's transport, handed to it through its documented `fetch` option: Node's own HTTP client on
@@ -13,12 +19,18 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * keeps everything else: headers, retries, timeouts (through the abort signal given here), error types.
  *
  * Requests this transport does not cover (a `Request` object, streamed or form bodies, other schemes) go to the
- * platform's fetch unchanged; the service sends none today.
+ * platform's fetch unchanged; the service sends none today. Provided by a factory (CallsModule): its constructor
+ * takes a setting, not dependencies.
  */
-@Injectable()
 export class OpenAIHttpTransport implements OnApplicationShutdown {
-  private readonly http = new HttpAgent({ keepAlive: true });
-  private readonly https = new HttpsAgent({ keepAlive: true });
+  private readonly http: HttpAgent;
+  private readonly https: HttpsAgent;
+
+  /** `idleMs`: see IDLE_CONNECTION_MS (a request in progress is never cut: the SDK's timeout bounds it). */
+  constructor(idleMs = IDLE_CONNECTION_MS) {
+    this.http = new HttpAgent({ keepAlive: true, timeout: idleMs });
+    this.https = new HttpsAgent({ keepAlive: true, timeout: idleMs });
+  }
 
   readonly fetch: typeof globalThis.fetch = (input, init) => this.send(input, init);
 
