@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_MAIN, runBuiltBridge, type RunningProcess, listeningUrl, waitForPendingOutbox } from './support/process.js';
+import { BUILT_MAIN, runBuiltBridge, type RunningProcess, listeningUrl, waitForPendingOutbox, emulatorEnv } from './support/process.js';
 
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
 
@@ -31,11 +31,7 @@ describeBuilt('notifications across a crash', () => {
 
     const dataDir = mkdtempSync(join(tmpdir(), 'bridge-crash-'));
     const env = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       DATA_DIR: dataDir,
       DISCORD_WEBHOOK_URL: url,
       NOTIFY_MAX_BACKOFF_MS: '200',

@@ -373,11 +373,7 @@ describeBuilt('the built service with a tenants file', () => {
     await probe.stop();
     const dataDir = mkdtempSync(join(tmpdir(), 'tenants-crash-'));
     const env = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_WEBHOOK_SECRET: secret,
-      OPENAI_BASE_URL: emulator.baseUrl,
+      ...emulatorEnv(emulator, TEST_API_KEY, secret),
       DATA_DIR: dataDir,
       NOTIFY_MAX_BACKOFF_MS: '200',
       TENANTS_FILE: tenantsFile(`profiles:\n  acme:\n    match: { dialled: ["${ACME}"] }\n    notifications: { discord: "${url}" }\n`),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { script, type EmulatedCall } from '#emulator';
 import { EventBus, type BridgeEvents } from '#events';
 import { startHarness, type Harness } from './support/harness.js';
+import { waitUntil } from './support/process.js';
 
 /** What the bridge published about tools and keys, with when each realtime event reached it. */
 function recorder(h: Harness) {
@@ -105,7 +106,7 @@ describe('call control and DTMF on real calls', () => {
       expect(refers).toHaveLength(1);
       expect(refers[0].body).toEqual({ target_uri: 'tel:+14155550100' });
       expect(refers[0].status).toBe(200);
-      const run = await waitFor(() => seen.completed.find((e) => e.toolCallId === 'call_xfer' && e.callId === call.callId));
+      const run = await waitUntil(() => seen.completed.find((e) => e.toolCallId === 'call_xfer' && e.callId === call.callId));
       expect(run).toMatchObject({ status: 'succeeded', delivered: false });
     });
 
@@ -169,12 +170,3 @@ describe('call control and DTMF on real calls', () => {
   });
 });
 
-async function waitFor<T>(find: () => T | undefined, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

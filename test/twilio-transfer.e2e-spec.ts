@@ -8,6 +8,7 @@ import { FakeDiscord, FakeTwilio, script, type EmulatedCall, type FakeTwilioRequ
 import { CallRecordsRepository, ConferenceLinks, KYSELY } from '#storage';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, type Harness } from './support/harness.js';
+import { waitUntil } from './support/process.js';
 import { rememberSensitive } from './support/log-capture.js';
 
 const ACCOUNT = `AC${randomBytes(16).toString('hex')}`;
@@ -49,15 +50,6 @@ function discordLinesOf(discord: FakeDiscord, webhookId: string, callId: string)
   return lines;
 }
 
-async function until<T>(find: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('warm transfer through Twilio Programmable Voice (real twilio SDK, FakeTwilio, OpenAI emulator)', () => {
   let h: Harness;
@@ -364,7 +356,7 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(await links.get(placed.callSid)).toMatchObject({ humanStatus: 'joined', humanCallSid: humanLeg.callSid, agentStatus: 'left' });
 
       // The briefing reached Discord before the human joined; then the join, then the summary.
-      const lines = await until(() => {
+      const lines = await waitUntil(() => {
         const all = discordLinesOf(discord, discordId, openai.callId);
         return all.some((line) => line.includes('Call ended')) ? all : undefined;
       }, 10_000);
@@ -408,9 +400,9 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(systemMessages(openai)).toEqual([expect.stringMatching(/^The transfer did not go through: nobody answered/)]);
       expect(updatesOf(agentLeg(placed).callSid)).toHaveLength(0);
       expect(h.bus.of('call.transfer', (e) => e.callId === openai.callId).map((e) => e.status)).toEqual(['dialing', 'no_answer']);
-      await until(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('Transfer not answered')));
+      await waitUntil(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('Transfer not answered')));
       // The agent left with no human coming: the bridge ended the caller's call rather than leave them in silence.
-      await until(() => updatesOf(placed.callSid)[0]);
+      await waitUntil(() => updatesOf(placed.callSid)[0]);
     });
 
     it('tells the model when the line is busy', async () => {
@@ -427,7 +419,7 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId, 10_000);
       expect(openai.scriptError).toBeUndefined();
       expect(systemMessages(openai)).toEqual([expect.stringMatching(/the line was busy/)]);
-      await until(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('human agent was busy')));
+      await waitUntil(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('human agent was busy')));
     });
 
     it('retries a 429 from Twilio and the transfer goes ahead', async () => {
@@ -463,7 +455,7 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       });
       expect(humanRequests(placed)).toHaveLength(1);
       expect(humanRequests(placed)[0].status).toBe(500);
-      const failed = await until(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('Transfer failed')));
+      const failed = await waitUntil(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('Transfer failed')));
       expect(failed).toMatch(/Twilio refused the call \\?\(HTTP 500\\?\)/);
     });
   });
@@ -491,9 +483,9 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
     const placed = await fake.placeCall({ openaiScript: conversation });
     const openai = await fake.openaiCall(placed.callSid);
     expect((await openai.ended).by).toBe('hangup');
-    const [ending] = await until(() => (updatesOf(placed.callSid).length > 0 ? updatesOf(placed.callSid) : undefined));
+    const [ending] = await waitUntil(() => (updatesOf(placed.callSid).length > 0 ? updatesOf(placed.callSid) : undefined));
     expect(ending.params).toEqual({ Status: 'completed' });
-    await until(() => placed.conference!.ended || undefined);
+    await waitUntil(() => placed.conference!.ended || undefined);
   });
 
   it('keeps SIP-trunk calls on SIP REFER (no conference, no Twilio request)', async () => {
