@@ -36,6 +36,6 @@ export { SqlConferenceLinks } from './sql/sql-conference-links.js';
 export { MemoryConferenceLinks } from './memory-conference-links.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
-export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage } from './sql/database.js';
+export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
 export { migrateToLatest } from './sql/migrations.js';
 export type { StorageDb, StorageDialect, StorageSchema } from './sql/schema.js';

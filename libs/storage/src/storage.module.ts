@@ -49,9 +49,11 @@ class StorageShutdown implements OnApplicationShutdown {
       provide: KYSELY,
       inject: [storageConfig.KEY],
       useFactory: async (config: ConfigType<typeof storageConfig>): Promise<StorageDb> => {
-        const { db, description } = await openStorage(config, (error) =>
-          logger.warn(`an idle database connection failed (it is replaced): ${errorMessage(error)}`),
-        );
+        const { db, description } = await openStorage(config, {
+          onIdleError: (error) => logger.warn(`an idle database connection failed (it is replaced): ${errorMessage(error)}`),
+          onCheckpointError: (error) =>
+            logger.warn(`SQLite checkpoints are back on the event loop, their worker failed: ${errorMessage(error)}`),
+        });
         logger.log(`call records in ${description}, schema up to date`);
         return db;
       },

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { StorageDb, StorageDialect } from './schema.js';
 
 export const SQLITE_FILE_NAME = 'bridge.sqlite';
@@ -17,20 +18,28 @@ export interface OpenedStorage {
   description: string;
 }
 
-/** The embedded database: one file, WAL so readers never wait for the writer, a busy timeout for other processes. */
-export function createSqliteDatabase(file: string): StorageDb {
+/**
+ * The embedded database: one file, WAL so readers never wait for the writer, a busy timeout for other processes.
+ * With `onCheckpointError`, checkpoints run on a worker thread (`SqliteCheckpointer`), not on the event loop; the
+ * service does this, while tests that open many short-lived databases leave it to SQLite.
+ */
+export function createSqliteDatabase(file: string, options: { onCheckpointError?: (error: Error) => void } = {}): StorageDb {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
+  let checkpointer: SqliteCheckpointer | undefined;
   try {
     database.pragma('journal_mode = WAL');
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // Durable at every checkpoint and crash-safe in WAL mode; only the last transactions can be lost on power loss.
     database.pragma('synchronous = NORMAL');
+    if (options.onCheckpointError && file !== ':memory:') {
+      checkpointer = new SqliteCheckpointer(database, file, SQLITE_BUSY_TIMEOUT_MS, options.onCheckpointError);
+    }
   } catch (error) {
     database.close();
     throw error;
   }
-  return new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database, () => void checkpointer?.stop()) }) });
 }
 
 /** Distinct SQL texts kept prepared: the service issues a few dozen; the bound only guards against surprises. */
@@ -41,10 +50,13 @@ const STATEMENT_CACHE_SIZE = 256;
  * service issues (the accept path's claims, the record writes). Statements are reused by SQL text. Kysely runs one
  * query at a time on its single connection, so a cached statement is never busy when it is handed out again.
  */
-function withStatementCache(database: Database.Database): SqliteDatabase {
+function withStatementCache(database: Database.Database, beforeClose: () => void): SqliteDatabase {
   const statements = new Map<string, Database.Statement>();
   return {
-    close: () => database.close(),
+    close: () => {
+      beforeClose();
+      database.close();
+    },
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (statement === undefined) {
@@ -79,13 +91,21 @@ export function createPostgresDatabase(config: pg.PoolConfig, onIdleError: (erro
   return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/** What the database meets in the background, where no caller can hear it: the service logs it. */
+export interface StorageBackgroundErrors {
+  /** PostgreSQL: an idle pooled connection failed (the pool replaces it). */
+  onIdleError?: (error: Error) => void;
+  /** SQLite: the checkpoint worker failed (checkpoints are back on the event loop). */
+  onCheckpointError?: (error: Error) => void;
+}
+
 /**
- * Opens the database the configuration names (PostgreSQL when `databaseUrl` is set, else `<dataDir>/bridge.sqlite`)
- * and brings its schema up to date.
+ * Opens the database the configuration names (PostgreSQL when `databaseUrl` is set, else `<dataDir>/bridge.sqlite`,
+ * checkpointed on a worker thread) and brings its schema up to date.
  */
 export async function openStorage(
   config: { databaseUrl?: string; dataDir: string },
-  onIdleError?: (error: Error) => void,
+  { onIdleError, onCheckpointError = () => {} }: StorageBackgroundErrors = {},
 ): Promise<OpenedStorage> {
   const opened: OpenedStorage = config.databaseUrl
     ? {
@@ -95,7 +115,7 @@ export async function openStorage(
       }
     : (() => {
         const file = join(config.dataDir, SQLITE_FILE_NAME);
-        return { db: createSqliteDatabase(file), dialect: 'sqlite' as const, description: `SQLite ${file}` };
+        return { db: createSqliteDatabase(file, { onCheckpointError }), dialect: 'sqlite' as const, description: `SQLite ${file}` };
       })();
   try {
     await migrateToLatest(opened.db, opened.dialect);
