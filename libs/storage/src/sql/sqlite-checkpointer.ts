@@ -80,7 +80,6 @@ export class SqliteCheckpointer {
     database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER, { eval: true, workerData: { driver, file, busyTimeoutMs, intervalMs } });
-    this.worker.unref(); // never what keeps the process alive
     this.worker.on('message', (message: number | { error: string }) => {
       if (typeof message === 'number') {
         this.stats.checkpoints++;
@@ -94,6 +93,9 @@ export class SqliteCheckpointer {
         resolve();
       }),
     );
+    // Never what keeps the process alive, even when a failed start-up leaves the database open. Last: adding a
+    // 'message' listener refs the worker again.
+    this.worker.unref();
   }
 
   /** Stops the worker; it closes its connection after the checkpoint it may be running. Resolves once it is gone. */
