@@ -22,16 +22,22 @@ export class OpenAICallControl {
   /** Accepts with one retry on a transient failure (408/409/429/5xx/network), all within the accept deadline. */
   async accept(callId: string, body: CallAcceptParams): Promise<AcceptOutcome> {
     const deadline = this.config.acceptTimeoutMs;
+    // The deadline is cleared as soon as the accept is answered. `AbortSignal.timeout` would stay armed for the whole
+    // deadline after every accept, then fire into the SDK's listener and build two DOMExceptions per call for nothing.
+    const overall = new AbortController();
+    const timer = setTimeout(() => overall.abort(), deadline);
     try {
       await this.client.realtime.calls.accept(callId, body, {
         maxRetries: 1,
         timeout: Math.floor(deadline * 0.45),
-        signal: AbortSignal.timeout(deadline),
+        signal: overall.signal,
       });
       return 'accepted';
     } catch (error) {
       if (error instanceof NotFoundError) return 'caller_gone';
       throw this.translate(error, 'accept');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
