@@ -4,10 +4,15 @@
  * webhooks at a fixed rate and times each accept request when it arrives at the emulator.
  * Measured: accept received (emulator) − webhook sent (here), over loopback, so it includes the HTTP round trip.
  *
- * Two placements of the bridge, each a fresh process: sharing the machine's two cores with the load (the issue's
- * "on this 2-core machine"), and pinned to a core of its own (`taskset`, the stricter one-CPU case; BENCH_PIN=0
- * skips it). Each row also gives the bridge's CPU per call (/proc) and this process's own event-loop delay: the
- * emulator timestamps the accept on its event loop, so a busy load generator shows up in the latencies too.
+ * Three placements of the bridge, each a fresh process:
+ * - `shared`: sharing the machine's two cores with the load (the issue's "on this 2-core machine");
+ * - `pinned`: on a core of its own (`taskset`), as a pod with an exclusive CPU; run with `--single-threaded-gc`, as the
+ *   bridge advises at start-up when it sees one CPU (apps/bridge/src/runtime-advice.ts explains why);
+ * - `quota`: limited to one CPU's worth of time on any core (a cgroup CPU quota), as a pod with `limits.cpu: "1"`,
+ *   the shipped Kubernetes manifest; needs a writable cgroup file system, and is left out without one.
+ * BENCH_PLACEMENTS (default `shared,pinned,quota`) chooses them. Each row also gives the bridge's CPU per call (/proc)
+ * and this process's own event-loop delay: the emulator timestamps the accept on its event loop, so a busy load
+ * generator shows up in the latencies too.
  *
  * This machine is a virtual machine whose host now and then stops it for tens to hundreds of milliseconds (seen with
  * nothing else running: `node dist/bench/src/freeze-monitor.js 60`). Everything waits then, the bridge and the
@@ -29,6 +34,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OpenAIEmulator, newWebhookSecret, script } from '#emulator';
+import { CpuQuota } from './cpu-quota.js';
 import { FREEZE_MS, FreezeMonitor, type Freeze } from './freeze-monitor.js';
 import { processMemory } from './process-memory.js';
 import { pinning } from './pinning.js';
@@ -51,14 +57,16 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
     stop(): Promise<void>;
   }
 
-  async function startBridge(cpu: string | undefined): Promise<Bridge> {
+  async function startBridge({ cpu, nodeArgs = [], quota }: { cpu?: string; nodeArgs?: string[]; quota?: CpuQuota } = {}): Promise<Bridge> {
     // Node flags as arguments, not NODE_OPTIONS, which refuses some (--trace-gc, --cpu-prof).
-    const node = [process.execPath, ...(process.env.BRIDGE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), MAIN];
+    const node = [process.execPath, ...nodeArgs, ...(process.env.BRIDGE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), MAIN];
     const [command, args] = cpu !== undefined ? ['taskset', ['-c', cpu, ...node]] : [node[0], node.slice(1)];
     const bridge = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', PORT: '0', HOST: '127.0.0.1', OPENAI_API_KEY: API_KEY, OPENAI_WEBHOOK_SECRET: secret, OPENAI_BASE_URL: emulator.baseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-webhook-')) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // At once, before it has loaded anything: the quota covers the whole process, start-up included.
+    if (quota && bridge.pid !== undefined) quota.add(bridge.pid);
     const kill = () => bridge.kill('SIGKILL');
     process.once('exit', kill); // never leave the bridge behind, even when the bench fails
     const url = await new Promise<string>((resolve, reject) => {
@@ -166,7 +174,9 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
   const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   const ms = (n: number) => n.toFixed(2);
 
-  const placements: Array<'shared' | 'pinned'> = process.env.BENCH_PIN === '0' ? ['shared'] : ['shared', 'pinned'];
+  const placements = (process.env.BENCH_PLACEMENTS ?? 'shared,pinned,quota').split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = placements.filter((p) => !['shared', 'pinned', 'quota'].includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_PLACEMENTS: unknown placement(s) ${unknown.join(', ')} (shared, pinned, quota)`);
   const out: string[] = [
     '## Webhook → accept overhead',
     '',
@@ -186,18 +196,32 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
     let name = 'sharing both cores';
     let note = 'the bridge and this process, the sender and the emulator, on both CPUs wherever the scheduler puts them';
     let pin: ReturnType<typeof pinning> | undefined;
+    let quota: CpuQuota | undefined;
+    const nodeArgs: string[] = [];
     if (placement === 'pinned') {
-      // The bridge on a core of its own, as in a one-CPU pod; the sender and the emulator (OpenAI) on the other.
+      // The bridge on a core of its own, as in a pod with an exclusive CPU; the sender and the emulator (OpenAI) on the other.
       pin = pinning('this process (the sender and the emulator)');
       if (pin.bridgeCpu === undefined) {
         notes.push(`Bridge pinned to one core: not run (${pin.note}).`);
         continue;
       }
       name = 'pinned to one core';
-      note = pin.note;
+      note = `${pin.note}; the bridge runs with \`--single-threaded-gc\`, as it advises at start-up on one CPU`;
+      nodeArgs.push('--single-threaded-gc');
+    } else if (placement === 'quota') {
+      // One CPU's worth of time per 100 ms on any core, as a pod's `limits.cpu: "1"`; the load unconstrained.
+      const created = CpuQuota.create(`bench-webhook-${process.pid}`);
+      if (!(created instanceof CpuQuota)) {
+        notes.push(`Bridge limited to one CPU by a quota: not run (${created.unavailable}).`);
+        continue;
+      }
+      quota = created;
+      name = 'one-CPU quota';
+      note = `the bridge in a cgroup limited to one CPU (${quota.note}), as a Kubernetes pod with \`limits.cpu: "1"\`, on either core; the load unconstrained`;
     }
-    const bridge = await startBridge(pin?.bridgeCpu);
+    const bridge = await startBridge({ cpu: pin?.bridgeCpu, nodeArgs, quota });
     await run(bridge, 50, 2); // warm-up: JIT, connection pools
+    const throttledBefore = quota?.throttled();
     let p99At200 = NaN;
     let rawP99At200 = NaN;
     let heldBack = '';
@@ -222,12 +246,17 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
       }
     }
     const memory = processMemory(bridge.pid);
+    const throttledAfter = quota?.throttled();
+    if (throttledBefore && throttledAfter) {
+      note += `; the quota stopped the bridge ${throttledAfter.count - throttledBefore.count} times, ${(throttledAfter.ms - throttledBefore.ms).toFixed(0)} ms in all, over the measured runs`;
+    }
     const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
     const measured = `p99 ${ms(p99At200)} ms outside machine freezes (${ms(rawP99At200)} ms over all calls; ${heldBack})`;
     notes.push(`Bridge ${name} (${note}): target p99 ≤ 10 ms at 200 calls/s ${p99At200 <= 10 ? 'met' : 'NOT met'}: ${measured}${memory ? `; memory at the end: RSS ${mb(memory.rss)}, peak ${mb(memory.peakRss)}` : ''}.`);
     targets.push({ name: `Overhead, bridge ${name}`, goal: 'p99 ≤ 10 ms at 200 calls/s, outside machine freezes', measured, met: p99At200 <= 10 });
     await bridge.stop();
     pin?.restore();
+    quota?.remove();
   }
   freezeMonitor.stop();
   const all = freezeMonitor.between(0, Infinity);
