@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
@@ -55,6 +55,26 @@ describeBuilt('the built service as a process', () => {
       const ended = output.split('\n').filter((line) => line.includes('call ended: shutdown')).map((line) => JSON.parse(line));
       expect(ended).toEqual([expect.objectContaining({ level: 'info', callId: call.callId, context: 'CallSessions' })]);
       expect(output).not.toContain(TEST_API_KEY);
+    } finally {
+      bridge.child.kill('SIGKILL');
+    }
+  });
+
+  // Linux shows a descriptor's flags in /proc. O_NONBLOCK on a piped stdout (a container's) turns the logger's
+  // synchronous write into a pipe that is momentarily full into EAGAIN, on which pino sleeps 100 ms on the event loop
+  // before trying again; on a blocking pipe the write waits only as long as the reader takes.
+  const procFs = existsSync('/proc/self/fdinfo') ? it : it.skip;
+  procFs('keeps its piped stdout blocking while it serves a call, so that a slow log reader never costs 100 ms sleeps', async () => {
+    const bridge = runBuiltBridge(emulatorEnv(emulator, TEST_API_KEY, secret));
+    try {
+      const url = await listeningUrl(bridge);
+      const { call, delivery } = await emulator.placeCall(`${url}/openai/webhook`);
+      expect(delivery.status).toBe(200);
+      await call.connected;
+      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/${bridge.child.pid}/fdinfo/1`, 'utf8'))?.[1];
+      expect(flags).toBeDefined();
+      const O_NONBLOCK = 0o4000;
+      expect(Number.parseInt(flags!, 8) & O_NONBLOCK).toBe(0);
     } finally {
       bridge.child.kill('SIGKILL');
     }

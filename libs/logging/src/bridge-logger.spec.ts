@@ -81,3 +81,25 @@ describe('BridgeLogger', () => {
     expect(lines.map((l) => l.msg)).toEqual(['shown']);
   });
 });
+
+describe('BridgeLogger on stdout', () => {
+  it('never opens process.stdout, which would make a piped stdout non-blocking (pino then sleeps 100 ms per full pipe)', () => {
+    const descriptor = Object.getOwnPropertyDescriptor(process, 'stdout')!;
+    let opened = 0;
+    Object.defineProperty(process, 'stdout', {
+      configurable: true,
+      enumerable: descriptor.enumerable ?? true,
+      get() {
+        opened++;
+        return descriptor.get ? descriptor.get.call(process) : descriptor.value;
+      },
+    });
+    try {
+      new BridgeLogger({ level: 'error' });
+    } finally {
+      Object.defineProperty(process, 'stdout', descriptor);
+    }
+    expect(opened).toBe(0);
+  });
+});
+

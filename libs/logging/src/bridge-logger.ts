@@ -67,7 +67,11 @@ export class BridgeLogger implements LoggerService {
         // passed through the Redactor) and the HTTP line's serializers (method, path, status), so it had nothing to
         // find, and it walked every line for it.
       },
-      options.destination ?? pino.destination({ fd: 1, sync: true }),
+      // `dest: 1`, not `fd: 1`: given no `dest`, pino reads `process.stdout.fd`, and opening process.stdout makes a
+      // piped stdout (a container's) non-blocking. A synchronous write to a full pipe then fails with EAGAIN, and
+      // pino's writer sleeps 100 ms on the event loop before each retry, however soon the reader catches up; on a
+      // blocking pipe the write waits just as long as the reader takes.
+      options.destination ?? pino.destination({ dest: 1, sync: true }),
     );
   }
 

@@ -79,7 +79,10 @@ export class SqliteCheckpointer {
   ) {
     database.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { driver, file, busyTimeoutMs, intervalMs } });
+    // Its own stdout and stderr (it prints nothing; failures arrive as messages and 'error'): by default a worker's are
+    // piped into process.stdout and process.stderr, and opening those makes a piped stdout non-blocking, which the
+    // logger's synchronous writes must not meet (see BridgeLogger).
+    this.worker = new Worker(WORKER, { eval: true, stdout: true, stderr: true, workerData: { driver, file, busyTimeoutMs, intervalMs } });
     this.worker.on('message', (message: number | { error: string }) => {
       if (typeof message === 'number') {
         this.stats.checkpoints++;
