@@ -9,6 +9,8 @@ export {
   CallRecordsRepository,
   type CallRecord,
   type CallStatus,
+  type CallEnd,
+  type CallRecordWrite,
   type NewCallRecord,
   type TranscriptLineRecord,
   type Speaker,

@@ -145,6 +145,42 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     });
   });
 
+  describe('batched writes', () => {
+    it('applies creates, ends and lines of several calls in order, in one transaction', async () => {
+      await repo.write([
+        { kind: 'end', callId: 'rtc_b1', end: { status: 'failed', endedAt: at(1), endReason: 'error' } },
+        { kind: 'create', record: newCall('rtc_b1') },
+        { kind: 'lines', lines: [line('rtc_b1', 0), line('rtc_b1', 1)] },
+        { kind: 'create', record: newCall('rtc_b2') },
+        { kind: 'end', callId: 'rtc_b1', end: { status: 'ended', endedAt: at(4), endReason: 'remote_closed' } },
+      ]);
+      // The end written before its call's row found nothing to end: order is kept.
+      expect(await repo.getCall('rtc_b1')).toMatchObject({ status: 'ended', endedAt: at(4), endReason: 'remote_closed' });
+      expect(await repo.getCall('rtc_b2')).toMatchObject({ status: 'active', endedAt: null });
+      expect((await repo.transcript('rtc_b1')).map((l) => l.seq)).toEqual([0, 1]);
+    });
+
+    it('stores all of a batch or none of it: one failing write leaves the others unwritten, to be retried together', async () => {
+      await repo.createCall(newCall('rtc_b2'));
+      const failing = repo.write([
+        { kind: 'create', record: newCall('rtc_b3') },
+        { kind: 'end', callId: 'rtc_b2', end: { status: 'ended', endedAt: at(4), endReason: 'remote_closed' } },
+        // The schema refuses a line without text.
+        { kind: 'lines', lines: [line('rtc_b3', 0, { text: null as unknown as string })] },
+      ]);
+      expect(await failureOf(failing)).toMatch(/null/i);
+      expect(await repo.getCall('rtc_b3')).toBeUndefined();
+      expect(await repo.getCall('rtc_b2')).toMatchObject({ status: 'active', endedAt: null });
+      expect(health.failing).toBe(true);
+    });
+
+    it('writes nothing for an empty batch, or for a batch of empty line writes', async () => {
+      await expect(repo.write([])).resolves.toBeUndefined();
+      await expect(repo.write([{ kind: 'lines', lines: [] }, { kind: 'lines', lines: [] }])).resolves.toBeUndefined();
+      expect(await db.selectFrom('transcript_lines').select('call_id').execute()).toEqual([]);
+    });
+  });
+
   describe('transcript lines', () => {
     it('appends each (call, seq) once and reads them in seq order', async () => {
       await repo.createCall(newCall('rtc_t'));

@@ -7,35 +7,28 @@ import {
   type CallContext,
   type TranscriptLine,
 } from '#events';
-import { CallRecordsRepository, OrderedRetryQueue, type NewCallRecord, type TranscriptLineRecord } from '#storage';
+import { CallRecordsRepository, OrderedRetryQueue, type CallRecordWrite, type NewCallRecord } from '#storage';
 
-type Write =
-  | { kind: 'create'; record: NewCallRecord }
-  | { kind: 'lines'; lines: TranscriptLineRecord[] }
-  | { kind: 'end'; callId: string; status: 'ended' | 'failed'; endedAt: Date; endReason: string };
+/** The most writes stored in one transaction. */
+const MAX_BATCH = 200;
 
 /** How long shutdown waits for the queue to reach the database. */
 const SHUTDOWN_FLUSH_MS = 5000;
 
 /**
  * Writes call records and transcript lines without ever holding up the call: listeners only enqueue, one writer
- * drains the queue in order (adjacent line writes become one insert), and a failed write is retried with backoff
- * instead of dropped — every write is idempotent, so a retry after an ambiguous failure is harmless.
+ * drains the queue in order, what waits (up to MAX_BATCH writes of many calls) in one transaction, with adjacent line
+ * writes as one insert; a failed batch is retried with backoff instead of dropped — every write is idempotent, so a
+ * retry after an ambiguous failure is harmless.
  */
 @Injectable()
 export class CallRecordWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(CallRecordWriter.name);
-  private readonly queue = new OrderedRetryQueue<Write>({
+  private readonly queue = new OrderedRetryQueue<CallRecordWrite>({
     what: 'call records',
     logger: this.logger,
-    apply: (writes) => this.apply(writes),
-    // Adjacent line writes (up to 500 lines) share one insert.
-    take: (queue) => {
-      if (queue[0].kind !== 'lines') return 1;
-      let count = 0;
-      while (count < queue.length && count < 500 && queue[count].kind === 'lines') count++;
-      return count;
-    },
+    apply: (writes) => this.records.write(mergeLines(writes)),
+    take: (queue) => Math.min(queue.length, MAX_BATCH),
   });
 
   constructor(private readonly records: CallRecordsRepository) {}
@@ -77,7 +70,7 @@ export class CallRecordWriter implements OnApplicationShutdown {
 
   @OnBridgeEvent('call.ended')
   onEnded({ callId, reason, endedAt }: CallEndedEvent): void {
-    this.enqueue({ kind: 'end', callId, status: reason === 'handshake_failed' ? 'failed' : 'ended', endedAt, endReason: reason });
+    this.enqueue({ kind: 'end', callId, end: { status: reason === 'handshake_failed' ? 'failed' : 'ended', endedAt, endReason: reason } });
   }
 
   /** Resolves once everything enqueued so far is stored. */
@@ -89,21 +82,20 @@ export class CallRecordWriter implements OnApplicationShutdown {
     await this.queue.flushWithin(SHUTDOWN_FLUSH_MS);
   }
 
-  private enqueue(write: Write): void {
+  private enqueue(write: CallRecordWrite): void {
     this.queue.push(write);
   }
+}
 
-  private apply(writes: Write[]): Promise<void> {
-    const [write] = writes;
-    switch (write.kind) {
-      case 'create':
-        return this.records.createCall(write.record);
-      case 'lines':
-        return this.records.appendLines(writes.flatMap((w) => (w.kind === 'lines' ? w.lines : [])));
-      case 'end':
-        return this.records.endCall(write.callId, { status: write.status, endedAt: write.endedAt, endReason: write.endReason });
-    }
+/** The writes with each run of adjacent line writes as one (one insert for the lines of many calls). */
+function mergeLines(writes: CallRecordWrite[]): CallRecordWrite[] {
+  const merged: CallRecordWrite[] = [];
+  for (const write of writes) {
+    const last = merged[merged.length - 1];
+    if (write.kind === 'lines' && last?.kind === 'lines') last.lines.push(...write.lines);
+    else merged.push(write.kind === 'lines' ? { kind: 'lines', lines: [...write.lines] } : write);
   }
+  return merged;
 }
 
 function recordOf(context: CallContext): Omit<NewCallRecord, 'profile' | 'acceptedAt' | 'metadata'> {

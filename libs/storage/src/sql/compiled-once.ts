@@ -19,6 +19,11 @@ export class CompiledOnce<DB, Values extends unknown[], Row = unknown> {
   constructor(private readonly build: (db: Kysely<DB>, ...slots: Values) => Compilable<Row>) {}
 
   run(db: Kysely<DB>, ...values: Values): Promise<QueryResult<Row>> {
+    return this.runIn(db, db, ...values);
+  }
+
+  /** `run` on `executor`, a transaction begun on `db`: compiled once for `db`, not once per transaction. */
+  runIn(executor: Kysely<DB>, db: Kysely<DB>, ...values: Values): Promise<QueryResult<Row>> {
     let compiled = this.compiled.get(db);
     if (!compiled) {
       const slots = values.map((_, index) => new Slot(index)) as unknown as Values;
@@ -26,6 +31,6 @@ export class CompiledOnce<DB, Values extends unknown[], Row = unknown> {
       this.compiled.set(db, compiled);
     }
     const parameters = compiled.parameters.map((parameter) => (parameter instanceof Slot ? values[parameter.index] : parameter));
-    return db.executeQuery<Row>({ ...compiled, parameters });
+    return executor.executeQuery<Row>({ ...compiled, parameters });
   }
 }

@@ -3,8 +3,10 @@ import type { ExpressionBuilder, Selectable } from 'kysely';
 import {
   CallRecordsRepository,
   type CallPage,
+  type CallEnd,
   type CallQuery,
   type CallRecord,
+  type CallRecordWrite,
   type CallStatus,
   type NewCallRecord,
   type Speaker,
@@ -64,36 +66,56 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   createCall(record: NewCallRecord): Promise<void> {
-    return this.health.track(async () => {
-      const row = toCallRow(record);
-      await INSERT_CALL.run(this.db, ...CALL_COLUMNS.map((column) => row[column] ?? null));
-    });
+    return this.write([{ kind: 'create', record }]);
   }
 
-  endCall(callId: string, end: { status: CallStatus; endedAt: Date; endReason: string }): Promise<void> {
-    return this.health.track(async () => {
-      await END_CALL.run(this.db, callId, end.status, end.endedAt.getTime(), end.endReason);
-    });
+  endCall(callId: string, end: CallEnd): Promise<void> {
+    return this.write([{ kind: 'end', callId, end }]);
   }
 
   appendLines(lines: TranscriptLineRecord[]): Promise<void> {
-    if (lines.length === 0) return Promise.resolve();
+    return this.write([{ kind: 'lines', lines }]);
+  }
+
+  write(writes: readonly CallRecordWrite[]): Promise<void> {
+    const statements = writes.reduce((n, w) => n + (w.kind === 'lines' ? Math.ceil(w.lines.length / LINE_BATCH) : 1), 0);
+    if (statements === 0) return Promise.resolve();
     return this.health.track(async () => {
-      const rows = lines.map(toLineRow);
-      const insert = (db: StorageDb, batch: Array<Selectable<TranscriptLinesTable>>) =>
-        db
-          .insertInto('transcript_lines')
-          .values(batch)
-          .onConflict((oc) => oc.columns(['call_id', 'seq']).doNothing())
-          .execute();
-      if (rows.length <= LINE_BATCH) {
-        await insert(this.db, rows);
+      // One statement commits on its own; several share a transaction.
+      if (statements === 1) {
+        await this.apply(this.db, writes.find((w) => w.kind !== 'lines' || w.lines.length > 0)!);
         return;
       }
       await this.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += LINE_BATCH) await insert(trx, rows.slice(i, i + LINE_BATCH));
+        for (const write of writes) await this.apply(trx, write);
       });
     });
+  }
+
+  /** One write on `executor` (the database, or a transaction begun on it). */
+  private async apply(executor: StorageDb, write: CallRecordWrite): Promise<void> {
+    switch (write.kind) {
+      case 'create': {
+        const row = toCallRow(write.record);
+        await INSERT_CALL.runIn(executor, this.db, ...CALL_COLUMNS.map((column) => row[column] ?? null));
+        return;
+      }
+      case 'end': {
+        const { status, endedAt, endReason } = write.end;
+        await END_CALL.runIn(executor, this.db, write.callId, status, endedAt.getTime(), endReason);
+        return;
+      }
+      case 'lines': {
+        const rows = write.lines.map(toLineRow);
+        for (let i = 0; i < rows.length; i += LINE_BATCH) {
+          await executor
+            .insertInto('transcript_lines')
+            .values(rows.slice(i, i + LINE_BATCH))
+            .onConflict((oc) => oc.columns(['call_id', 'seq']).doNothing())
+            .execute();
+        }
+      }
+    }
   }
 
   async getCall(callId: string): Promise<CallRecord | undefined> {
