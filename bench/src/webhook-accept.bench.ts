@@ -8,8 +8,9 @@
  * - `shared`: sharing the machine's two cores with the load (the issue's "on this 2-core machine");
  * - `pinned`: on a core of its own (`taskset`), as a pod with an exclusive CPU; run with `--single-threaded-gc`, as the
  *   bridge advises at start-up when it sees one CPU (apps/bridge/src/runtime-advice.ts explains why);
- * - `quota`: limited to one CPU's worth of time on any core (a cgroup CPU quota), as a pod with `limits.cpu: "1"`,
- *   the shipped Kubernetes manifest; needs a writable cgroup file system, and is left out without one.
+ * - `quota`: limited to one CPU's worth of time on any core (a cgroup CPU quota), as a pod with `limits.cpu: "1"`
+ *   (the shipped manifest allows 2, and this placement shows why: the throttles it reports); needs a writable cgroup
+ *   file system, and is left out without one.
  * BENCH_PLACEMENTS (default `shared,pinned,quota`) chooses them. Each row also gives the bridge's CPU per call (/proc)
  * and this process's own event-loop delay: the emulator timestamps the accept on its event loop, so a busy load
  * generator shows up in the latencies too.
