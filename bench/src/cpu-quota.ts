@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +15,25 @@ export class CpuQuota {
   ) {}
 
   static create(name: string): CpuQuota | { unavailable: string } {
+    const quota = CpuQuota.make(name);
+    if (!(quota instanceof CpuQuota)) return quota;
+    // Writing the quota is not enough: moving a process in can still be refused (cgroup v2's rules on where processes
+    // may live, a file system writable only in part). Try with a throwaway process, so that the bridge never is.
+    const probe = spawn('sleep', ['5'], { stdio: 'ignore' });
+    probe.once('error', () => {}); // no `sleep`: pid is undefined, answered below
+    try {
+      if (probe.pid === undefined) throw Object.assign(new Error('no sleep command'), { code: 'ENOENT' });
+      quota.add(probe.pid);
+      return quota;
+    } catch (error) {
+      quota.remove();
+      return { unavailable: `a process cannot be moved into the cgroup (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    } finally {
+      probe.kill('SIGKILL');
+    }
+  }
+
+  private static make(name: string): CpuQuota | { unavailable: string } {
     if (process.platform !== 'linux') return { unavailable: 'not Linux' };
     const v1 = '/sys/fs/cgroup/cpu';
     const v2 = '/sys/fs/cgroup';
