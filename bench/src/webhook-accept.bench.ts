@@ -23,7 +23,8 @@
  * overlap a freeze or the same time again after it, in which the backlog it built drains. The target is judged on the
  * second, the time the bridge adds; the first is printed beside it, with how many calls and freezes were set aside.
  *
- * BENCH_SECONDS, BENCH_RUNS and BRIDGE_NODE_OPTIONS (node flags for the bridge, e.g. GC flags for an experiment) tune
+ * BENCH_RATES (calls per second, default `50,200`; the target is judged at 200), BENCH_SECONDS, BENCH_RUNS and
+ * BRIDGE_NODE_OPTIONS (node flags for the bridge, e.g. GC flags for an experiment) tune
  * a run; BENCH_BRIDGE_OUT=<file> keeps the bridge's output (its logs, and what such flags print).
  */
 import { spawn } from 'node:child_process';
@@ -179,6 +180,10 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
   const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   const ms = (n: number) => n.toFixed(2);
 
+  const rates = (process.env.BENCH_RATES ?? '50,200').split(',').map((r) => r.trim()).filter(Boolean).map(Number);
+  if (rates.length === 0 || rates.some((r) => !Number.isFinite(r) || r <= 0)) {
+    throw new Error(`BENCH_RATES: calls per second, comma-separated (got ${process.env.BENCH_RATES})`);
+  }
   const placements = (process.env.BENCH_PLACEMENTS ?? 'shared,pinned,quota').split(',').map((p) => p.trim()).filter(Boolean);
   const unknown = placements.filter((p) => !['shared', 'pinned', 'quota'].includes(p));
   if (unknown.length > 0) throw new Error(`BENCH_PLACEMENTS: unknown placement(s) ${unknown.join(', ')} (shared, pinned, quota)`);
@@ -230,7 +235,7 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
     let p99At200 = NaN;
     let rawP99At200 = NaN;
     let heldBack = '';
-    for (const rate of [50, 200]) {
+    for (const rate of rates) {
       const results: Run[] = [];
       for (let i = 0; i < runs; i++) results.push(await run(bridge, rate, seconds));
       const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -256,9 +261,14 @@ export async function benchWebhookAccept(): Promise<BenchResult> {
       note += `; the quota stopped the bridge ${throttledAfter.count - throttledBefore.count} times, ${(throttledAfter.ms - throttledBefore.ms).toFixed(0)} ms in all, over the measured runs`;
     }
     const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-    const measured = `p99 ${ms(p99At200)} ms outside machine freezes (${ms(rawP99At200)} ms over all calls; ${heldBack})`;
-    notes.push(`Bridge ${name} (${note}): target p99 ≤ 10 ms at 200 calls/s ${p99At200 <= 10 ? 'met' : 'NOT met'}: ${measured}${memory ? `; memory at the end: RSS ${mb(memory.rss)}, peak ${mb(memory.peakRss)}` : ''}.`);
-    targets.push({ name: `Overhead, bridge ${name}`, goal: 'p99 ≤ 10 ms at 200 calls/s, outside machine freezes', measured, met: p99At200 <= 10 });
+    const memoryNote = memory ? `; memory at the end: RSS ${mb(memory.rss)}, peak ${mb(memory.peakRss)}` : '';
+    if (rates.includes(200)) {
+      const measured = `p99 ${ms(p99At200)} ms outside machine freezes (${ms(rawP99At200)} ms over all calls; ${heldBack})`;
+      notes.push(`Bridge ${name} (${note}): target p99 ≤ 10 ms at 200 calls/s ${p99At200 <= 10 ? 'met' : 'NOT met'}: ${measured}${memoryNote}.`);
+      targets.push({ name: `Overhead, bridge ${name}`, goal: 'p99 ≤ 10 ms at 200 calls/s, outside machine freezes', measured, met: p99At200 <= 10 });
+    } else {
+      notes.push(`Bridge ${name} (${note}): the target (200 calls/s) not judged, BENCH_RATES=${rates.join(',')}${memoryNote}.`);
+    }
     await bridge.stop();
     pin?.restore();
     quota?.remove();
