@@ -78,16 +78,17 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   write(writes: readonly CallRecordWrite[]): Promise<void> {
-    const statements = writes.reduce((n, w) => n + (w.kind === 'lines' ? Math.ceil(w.lines.length / LINE_BATCH) : 1), 0);
-    if (statements === 0) return Promise.resolve();
+    const pending = writes.filter((w) => w.kind !== 'lines' || w.lines.length > 0);
+    if (pending.length === 0) return Promise.resolve();
     return this.health.track(async () => {
       // One statement commits on its own; several share a transaction.
-      if (statements === 1) {
-        await this.apply(this.db, writes.find((w) => w.kind !== 'lines' || w.lines.length > 0)!);
+      const [only] = pending;
+      if (pending.length === 1 && (only.kind !== 'lines' || only.lines.length <= LINE_BATCH)) {
+        await this.apply(this.db, only);
         return;
       }
       await this.db.transaction().execute(async (trx) => {
-        for (const write of writes) await this.apply(trx, write);
+        for (const write of pending) await this.apply(trx, write);
       });
     });
   }
