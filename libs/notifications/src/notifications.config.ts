@@ -21,6 +21,16 @@ class NotificationsEnv {
   @Max(600_000)
   NOTIFY_MAX_BACKOFF_MS = 60_000;
 
+  /**
+   * How long a replica's hold on the notifications it stores lasts without renewal (it renews it every third of
+   * that): when a replica dies, another one sends what it left after this long.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  NOTIFY_LEASE_SECONDS = 30;
+
   /** Also print every notification on stdout (the demo does; handy without Discord). */
   @IsOptional()
   @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
@@ -32,5 +42,6 @@ export const notificationsConfig = defineConfig('notifications', NotificationsEn
   discordWebhookUrl: env.DISCORD_WEBHOOK_URL,
   requestTimeoutMs: env.DISCORD_REQUEST_TIMEOUT_MS,
   maxBackoffMs: env.NOTIFY_MAX_BACKOFF_MS,
+  leaseMs: env.NOTIFY_LEASE_SECONDS * 1000,
   console: env.NOTIFY_CONSOLE ?? false,
 }));

@@ -18,7 +18,8 @@ const SHUTDOWN_FLUSH_MS = 5000;
 
 /**
  * Notifications for the team, durable and in order: each one is stored in the outbox first, then delivered by its
- * destination's queue; undelivered ones are picked up again when the process starts.
+ * destination's queue. Stored messages are leased to this process while it delivers them: undelivered ones are picked
+ * up again when the process starts, and by another replica when this one dies or stops with some left.
  */
 @Injectable()
 export class Notifications implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,12 +33,16 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     what: 'notifications',
     logger: this.logger,
     take: (queue) => Math.min(queue.length, 200),
-    apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages)),
+    apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages, this.config.leaseMs)),
   });
   /** Observers of deliveries (benchmarks). */
   onDelivered?: (message: Notification, at: number) => void;
   /** Each delivery's lag, from stored to delivered (metrics). */
   private readonly lagObservers: Array<(lagMs: number) => void> = [];
+  private leaseTimer?: NodeJS.Timeout;
+  /** The lease round in progress. */
+  private leases?: Promise<void>;
+  private leaseFailure = false;
 
   constructor(
     private readonly outbox: NotificationOutbox,
@@ -121,28 +126,22 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    let pending: Notification[];
+    let adopted: Notification[];
     try {
-      pending = await this.outbox.pending<NotificationPayload>(undefined, 100_000);
+      adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs);
     } catch (error) {
       this.logger.error(`could not read undelivered notifications: ${(error as Error).message}`);
-      return;
+      adopted = [];
     }
-    if (pending.length === 0) return;
-    const orphans = pending.filter((m) => !this.queues.has(m.destination)).map((m) => m.id);
-    if (orphans.length > 0) {
-      // Recorded as failed, not left pending: they would be read again at every start, for ever.
-      this.logger.warn(`${orphans.length} undelivered notification(s) are for destinations no longer configured: recorded as failed`);
-      await this.outbox.markFailed(orphans, 'destination no longer configured').catch((error: Error) =>
-        this.logger.error(`could not record ${orphans.length} orphaned notification(s) as failed: ${error.message}`),
-      );
-    }
-    if (pending.length === orphans.length) return;
-    this.logger.log(`resuming delivery of ${pending.length - orphans.length} undelivered notification(s)`);
-    this.dispatch(pending);
+    await this.resume(adopted, 'resuming delivery of');
+    // The leases of what this process stores are renewed, and what another process left (it died, or stopped with
+    // messages undelivered) is taken over, a few times per lease.
+    this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(500, Math.floor(this.config.leaseMs / 3)));
+    this.leaseTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.leaseTimer);
     const started = Date.now();
     const stored = await this.store.flushWithin(SHUTDOWN_FLUSH_MS);
     const left = Math.max(0, SHUTDOWN_FLUSH_MS - (Date.now() - started));
@@ -154,7 +153,51 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       ]));
     const flushed = stored && delivered;
     for (const queue of this.queues.values()) queue.stop();
-    if (!flushed) this.logger.warn(`stopping with ${this.backlog} notification(s) undelivered; they are sent after the next start`);
+    await this.leases;
+    if (flushed) return;
+    // Handed over now rather than when the leases run out: another replica sends them within seconds.
+    const released = await this.outbox.releaseLeases().then(
+      () => true,
+      (error: Error) => (this.logger.warn(`could not release this process's undelivered notifications: ${error.message}`), false),
+    );
+    this.logger.warn(
+      `stopping with ${this.backlog} notification(s) undelivered; ${released ? 'another replica or ' : ''}the next start sends the stored ones`,
+    );
+  }
+
+  /** Renews this process's leases, then adopts what nobody holds any more. One round at a time. */
+  private keepLeases(): Promise<void> {
+    this.leases ??= (async () => {
+      try {
+        await this.outbox.renewLeases(this.config.leaseMs);
+        const adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs);
+        if (this.leaseFailure) this.logger.log('notification leases renewed again');
+        this.leaseFailure = false;
+        await this.resume(adopted, 'taking over, from a process that stopped,');
+      } catch (error) {
+        // Said once per outage: the timer tries again every few seconds. Until it works, a replica may adopt (and
+        // send again) what this one holds: a duplicate in Discord, never a loss.
+        if (!this.leaseFailure) this.logger.warn(`could not renew notification leases: ${(error as Error).message}`);
+        this.leaseFailure = true;
+      }
+    })().finally(() => (this.leases = undefined));
+    return this.leases;
+  }
+
+  /** Queues adopted messages; those for destinations no longer configured are recorded as failed. */
+  private async resume(adopted: Notification[], doing: string): Promise<void> {
+    if (adopted.length === 0) return;
+    const orphans = adopted.filter((m) => !this.queues.has(m.destination)).map((m) => m.id);
+    if (orphans.length > 0) {
+      // Recorded as failed, not left pending: they would be read again at every start, for ever.
+      this.logger.warn(`${orphans.length} undelivered notification(s) are for destinations no longer configured: recorded as failed`);
+      await this.outbox.markFailed(orphans, 'destination no longer configured').catch((error: Error) =>
+        this.logger.error(`could not record ${orphans.length} orphaned notification(s) as failed: ${error.message}`),
+      );
+    }
+    if (adopted.length === orphans.length) return;
+    this.logger.log(`${doing} ${adopted.length - orphans.length} undelivered notification(s)`);
+    this.dispatch(adopted);
   }
 
   private addDestination(sink: NotificationSink): string {

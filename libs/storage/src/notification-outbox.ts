@@ -24,13 +24,36 @@ export interface NewOutboxMessage<P = unknown> {
   payload: P;
 }
 
+/** How long a process's hold on the pending messages it stored or took over lasts unless it renews it. */
+export const OUTBOX_LEASE_MS = 30_000;
+
 /**
  * The durable outbox: a notification is stored before it is sent and marked after, so a crash or restart never
  * loses one (it may be sent twice after an ambiguous failure, never zero times).
+ *
+ * Several processes may share it (replicas on one PostgreSQL). Each pending message is leased to the process that
+ * delivers it: the one that stored it, until the lease runs out without being renewed (that process died) or is
+ * released (it stopped with messages undelivered); then another process adopts it. So a replica that starts never
+ * sends again what a live replica is sending, and what a dead one left is sent by whoever is still running.
  */
 export abstract class NotificationOutbox {
-  /** Stores messages in the given order; a message whose (destination, dedupeKey) exists is not stored again. */
-  abstract enqueue<P>(messages: NewOutboxMessage<P>[]): Promise<OutboxMessage<P>[]>;
+  /** Who this process is in the outbox (a lease holder): the host name and a random suffix. */
+  abstract readonly owner: string;
+  /**
+   * Stores messages in the given order, leased to this process for `leaseMs`; a message whose (destination,
+   * dedupeKey) exists is not stored again (its stored row is returned, whoever holds it).
+   */
+  abstract enqueue<P>(messages: NewOutboxMessage<P>[], leaseMs?: number): Promise<OutboxMessage<P>[]>;
+  /**
+   * Leases to this process, for `leaseMs`, every pending message nobody holds (never leased, lease run out, released)
+   * and returns them oldest first: at most one process gets each. A store only one process can use (SQLite in a
+   * data directory) hands over every pending message the first time it is asked: whoever held one is gone.
+   */
+  abstract adopt<P>(leaseMs?: number): Promise<OutboxMessage<P>[]>;
+  /** Extends this process's leases on its pending messages by `leaseMs` from now. */
+  abstract renewLeases(leaseMs?: number): Promise<void>;
+  /** Lets go of this process's pending messages (at shutdown), so that another process adopts them at once. */
+  abstract releaseLeases(): Promise<void>;
   /** Pending messages, oldest first (by id), optionally of one destination. */
   abstract pending<P>(destination?: string, limit?: number): Promise<OutboxMessage<P>[]>;
   abstract markDelivered(ids: number[], at: Date): Promise<void>;

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Migrator, sql } from 'kysely';
 import type { NewOutboxMessage } from './notification-outbox.js';
-import { migrateToLatest } from './sql/migrations.js';
+import { migrateToLatest, storageMigrations } from './sql/migrations.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { StorageHealth } from './storage-health.js';
 import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '../../../test/storage/databases.js';
@@ -23,8 +25,14 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
   afterAll(async () => database?.drop());
   beforeEach(async () => {
     await database.db.deleteFrom('notification_outbox').execute();
-    outbox = new SqlNotificationOutbox(database.db, new StorageHealth());
+    outbox = new SqlNotificationOutbox(database.db, new StorageHealth(), dialect);
   });
+
+  /** Another process on the same database: PostgreSQL's own connection; for SQLite, a later start. */
+  const another = () => new SqlNotificationOutbox(database.connect(), new StorageHealth(), dialect);
+  const texts = (messages: Array<{ payload: { text: string } }>) => messages.map((m) => m.payload.text);
+  const owners = async () =>
+    (await database.db.selectFrom('notification_outbox').select(['dedupe_key', 'owner']).orderBy('id').execute()).map((r) => [r.dedupe_key, r.owner]);
 
   it('stores messages in the order given, and pending() returns them oldest first per destination', async () => {
     const stored = await outbox.enqueue([message('1'), message('2', 'discord:b'), message('3')]);
@@ -84,5 +92,122 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       ['pending', 0, null],
     ]);
     expect(Number(rows[0].delivered_at)).toBe(1_700_000_000_000);
+  });
+
+  describe('leases', () => {
+    it('stores messages leased to their process, which each process names differently', async () => {
+      const other = another();
+      expect(other.owner).not.toBe(outbox.owner);
+      await outbox.enqueue([message('a')]);
+      await other.enqueue([message('b')]);
+      expect(await owners()).toEqual([
+        ['a', outbox.owner],
+        ['b', other.owner],
+      ]);
+    });
+
+    it('adopts only what nobody holds: a live lease is left to its holder, a run-out or released one is taken', async () => {
+      const live = another();
+      const released = another();
+      // A SQLite store's first adoption takes everything (tested below): done before anything is stored.
+      for (const process of [live, released, outbox]) await process.adopt();
+      await live.enqueue([message('live')], 60_000);
+      await live.enqueue([message('expiring')], 50);
+      await released.enqueue([message('released')], 60_000);
+      await released.releaseLeases();
+      await sleep(80);
+
+      const adopted = await outbox.adopt<{ text: string }>(60_000);
+      expect(texts(adopted)).toEqual(['expiring', 'released']);
+      expect(await outbox.adopt()).toEqual([]); // now held, by this process
+      expect(await owners()).toEqual([
+        ['live', live.owner],
+        ['expiring', outbox.owner],
+        ['released', outbox.owner],
+      ]);
+    });
+
+    it('never adopts a delivered or failed message', async () => {
+      const gone = another();
+      if (dialect === 'sqlite') await gone.adopt();
+      const [a, b] = await gone.enqueue([message('a'), message('b'), message('c')], 1);
+      await gone.markDelivered([a.id], new Date());
+      await gone.markFailed([b.id], 'HTTP 400');
+      await sleep(10);
+      if (dialect === 'sqlite') await outbox.adopt(); // the start-up adoption
+      else expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['c']);
+      expect(await owners()).toEqual([
+        ['a', gone.owner],
+        ['b', gone.owner],
+        ['c', outbox.owner],
+      ]);
+    });
+
+    it('keeps a lease alive while its holder renews it', async () => {
+      const holder = another();
+      if (dialect === 'sqlite') await holder.adopt();
+      await outbox.adopt();
+      await holder.enqueue([message('kept')], 60);
+      for (let i = 0; i < 4; i++) {
+        await sleep(30);
+        await holder.renewLeases(60);
+        expect(await outbox.adopt()).toEqual([]);
+      }
+      await sleep(90);
+      expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['kept']);
+    });
+
+    if (dialect === 'sqlite') {
+      it('on SQLite, which one process uses, hands every pending message to the first adoption of a new start', async () => {
+        const before = another();
+        await before.enqueue([message('1'), message('2')], 60_000); // leased to a process that was then killed
+        expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['1', '2']);
+        await before.enqueue([message('3')], 60_000);
+        expect(await outbox.adopt()).toEqual([]); // only the first: after it, leases count
+      });
+    } else {
+      it('on PostgreSQL, gives each message to one of several replicas adopting at once, in id order', async () => {
+        const gone = another();
+        await gone.enqueue(Array.from({ length: 300 }, (_, i) => message(`m${i}`, i % 2 ? 'discord:a' : 'discord:b')), 1);
+        await sleep(10);
+        const replicas = Array.from({ length: 5 }, () => another());
+        const results = await Promise.all(replicas.map((replica) => replica.adopt<{ text: string }>()));
+        const ids = results.flatMap((adopted) => adopted.map((m) => m.id));
+        expect(ids).toHaveLength(300);
+        expect(new Set(ids).size).toBe(300);
+        for (const adopted of results) expect(adopted.map((m) => m.id)).toEqual([...adopted.map((m) => m.id)].sort((a, b) => a - b));
+      });
+    }
+  });
+});
+
+describe.each(TEST_DIALECTS)('the outbox leases migration on %s', (dialect) => {
+  it('keeps what was pending before the upgrade, and the first process to look adopts it', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      // On PostgreSQL, the migration tables of this test's own schema (as migrateToLatest names them).
+      const schema =
+        dialect === 'postgres'
+          ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0].schema
+          : undefined;
+      const migrator = new Migrator({
+        db: database.db,
+        provider: { getMigrations: async () => storageMigrations(dialect) },
+        ...(schema ? { migrationTableSchema: schema } : {}),
+      });
+      expect((await migrator.migrateTo('0002_conference_links')).error).toBeUndefined();
+      await sql`insert into notification_outbox (destination, call_id, dedupe_key, payload, status, created_at, next_attempt_at)
+        values ('discord:a', 'rtc_1', 'old', '{"text":"from before"}', 'pending', 1, 1)`.execute(database.db);
+      expect((await migrateToLatest(database.db, dialect)).map((r) => r.migrationName)).toEqual(['0003_outbox_leases']);
+
+      const replica = new SqlNotificationOutbox(database.db, new StorageHealth(), dialect);
+      const adopted = await replica.adopt<{ text: string }>();
+      expect(adopted.map((m) => m.payload.text)).toEqual(['from before']);
+      const row = await database.db.selectFrom('notification_outbox').select(['owner', 'lease_until']).executeTakeFirstOrThrow();
+      expect(row.owner).toBe(replica.owner);
+      expect(Number(row.lease_until)).toBeGreaterThan(Date.now());
+    } finally {
+      await database.drop();
+    }
   });
 });

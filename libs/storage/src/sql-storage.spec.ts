@@ -76,6 +76,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
       expect(firstMigration.map((r) => [r.migrationName, r.status])).toEqual([
         ['0001_initial', 'Success'],
         ['0002_conference_links', 'Success'],
+        ['0003_outbox_leases', 'Success'],
       ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);

@@ -7,7 +7,7 @@ import { IdempotencyStore } from './idempotency.store.js';
 import { NotificationOutbox } from './notification-outbox.js';
 import { RetentionPurger } from './retention-purger.js';
 import { openStorage } from './sql/database.js';
-import type { StorageDb } from './sql/schema.js';
+import type { StorageDb, StorageDialect } from './sql/schema.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlConferenceLinks } from './sql/sql-conference-links.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
@@ -16,7 +16,7 @@ import { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 import { StorageHealth, errorMessage } from './storage-health.js';
 import { ToolInvocations } from './tool-invocations.js';
 import { storageConfig } from './storage.config.js';
-import { KYSELY } from './storage.tokens.js';
+import { KYSELY, STORAGE_DIALECT } from './storage.tokens.js';
 
 const logger = new Logger('Storage');
 
@@ -57,6 +57,11 @@ class StorageShutdown implements OnApplicationShutdown {
         logger.log(`call records in ${description}, schema up to date`);
         return db;
       },
+    },
+    {
+      provide: STORAGE_DIALECT,
+      inject: [storageConfig.KEY],
+      useFactory: (config: ConfigType<typeof storageConfig>): StorageDialect => (config.databaseUrl ? 'postgres' : 'sqlite'),
     },
     StorageHealth,
     SqlIdempotencyStore,

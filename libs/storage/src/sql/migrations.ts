@@ -120,6 +120,16 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
         await index(db, 'conference_links_created_idx', 'conference_links', ['created_at']);
       },
     },
+    '0003_outbox_leases': {
+      async up(db: Kysely<any>) {
+        // Rows stored before this migration have no owner and a lease of 0 (run out): the first process to look adopts them.
+        await db.schema.alterTable('notification_outbox').addColumn('owner', 'text').execute();
+        await db.schema
+          .alterTable('notification_outbox')
+          .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

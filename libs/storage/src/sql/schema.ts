@@ -62,6 +62,10 @@ export interface NotificationOutboxTable {
   created_at: number;
   next_attempt_at: number;
   delivered_at: number | null;
+  /** The process delivering it (`NotificationOutbox.owner`), while pending; null for rows stored before leases. */
+  owner: string | null;
+  /** Epoch ms its owner's lease runs out (0: released, or stored before leases). */
+  lease_until: Generated<number>;
 }
 
 export interface IdempotencyClaimsTable {

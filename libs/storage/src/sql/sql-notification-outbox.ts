@@ -1,9 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Selectable } from 'kysely';
-import { NotificationOutbox, type NewOutboxMessage, type OutboxMessage, type OutboxStatus } from '../notification-outbox.js';
+import {
+  NotificationOutbox,
+  OUTBOX_LEASE_MS,
+  type NewOutboxMessage,
+  type OutboxMessage,
+  type OutboxStatus,
+} from '../notification-outbox.js';
 import { StorageHealth } from '../storage-health.js';
-import { KYSELY } from '../storage.tokens.js';
-import type { NotificationOutboxTable, StorageDb } from './schema.js';
+import { KYSELY, STORAGE_DIALECT } from '../storage.tokens.js';
+import type { NotificationOutboxTable, StorageDb, StorageDialect } from './schema.js';
 
 const MAX_ERROR_LENGTH = 500;
 /** Rows per INSERT (11 columns each), far below both dialects' bound-parameter limits. */
@@ -13,14 +21,24 @@ const keyOf = (destination: string, dedupeKey: string) => `${destination}\u0000$
 
 @Injectable()
 export class SqlNotificationOutbox extends NotificationOutbox {
+  /** The pod's name in Kubernetes (which says where a row went), and a suffix for each start of the process. */
+  readonly owner = `${hostname().slice(0, 64)}/${randomBytes(4).toString('hex')}`;
+  /**
+   * SQLite in a data directory serves one process: whatever is pending when it starts was left by a process that is
+   * gone, whatever its lease says, so the first `adopt()` takes it all (a restart resumes at once).
+   */
+  private exclusiveStart: boolean;
+
   constructor(
     @Inject(KYSELY) private readonly db: StorageDb,
     private readonly health: StorageHealth,
+    @Inject(STORAGE_DIALECT) dialect: StorageDialect,
   ) {
     super();
+    this.exclusiveStart = dialect === 'sqlite';
   }
 
-  async enqueue<P>(messages: NewOutboxMessage<P>[]): Promise<OutboxMessage<P>[]> {
+  async enqueue<P>(messages: NewOutboxMessage<P>[], leaseMs = OUTBOX_LEASE_MS): Promise<OutboxMessage<P>[]> {
     if (messages.length === 0) return [];
     return this.health.track(() =>
       this.db.transaction().execute(async (trx) => {
@@ -42,6 +60,8 @@ export class SqlNotificationOutbox extends NotificationOutbox {
                 next_attempt_at: now,
                 last_error: null,
                 delivered_at: null,
+                owner: this.owner,
+                lease_until: now + leaseMs,
               })),
             )
             .onConflict((oc) => oc.columns(['destination', 'dedupe_key']).doNothing())
@@ -82,6 +102,45 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     if (destination !== undefined) query = query.where('destination', '=', destination);
     const rows = await query.orderBy('id', 'asc').limit(limit).execute();
     return rows.map((row) => toMessage<P>(row));
+  }
+
+  async adopt<P>(leaseMs = OUTBOX_LEASE_MS): Promise<OutboxMessage<P>[]> {
+    const everything = this.exclusiveStart;
+    const now = Date.now();
+    const rows = await this.health.track(() => {
+      let query = this.db
+        .updateTable('notification_outbox')
+        .set({ owner: this.owner, lease_until: now + leaseMs })
+        .where('status', '=', 'pending');
+      // On PostgreSQL two replicas adopting at once both try the same rows; the second waits for the first's row
+      // lock, then evaluates this condition again on the row as the first left it (leased), and skips it.
+      if (!everything) query = query.where('lease_until', '<', now);
+      return query.returningAll().execute();
+    });
+    this.exclusiveStart = false;
+    return rows.map((row) => toMessage<P>(row)).sort((a, b) => a.id - b.id);
+  }
+
+  async renewLeases(leaseMs = OUTBOX_LEASE_MS): Promise<void> {
+    await this.health.track(() =>
+      this.db
+        .updateTable('notification_outbox')
+        .set({ lease_until: Date.now() + leaseMs })
+        .where('status', '=', 'pending')
+        .where('owner', '=', this.owner)
+        .execute(),
+    );
+  }
+
+  async releaseLeases(): Promise<void> {
+    await this.health.track(() =>
+      this.db
+        .updateTable('notification_outbox')
+        .set({ lease_until: 0 })
+        .where('status', '=', 'pending')
+        .where('owner', '=', this.owner)
+        .execute(),
+    );
   }
 
   async markDelivered(ids: number[], at: Date): Promise<void> {
