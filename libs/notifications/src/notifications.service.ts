@@ -134,8 +134,9 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       adopted = [];
     }
     await this.resume(adopted, 'resuming delivery of');
-    // The leases of what this process stores are renewed, and what another process left (it died, or stopped with
-    // messages undelivered) is taken over, a few times per lease.
+    if (!this.outbox.shared) return;
+    // Replicas share the outbox: the leases of what this process stores are renewed, and what another process left
+    // (it died, or stopped with messages undelivered) is taken over, a few times per lease.
     this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(500, Math.floor(this.config.leaseMs / 3)));
     this.leaseTimer.unref();
   }
@@ -156,10 +157,12 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     await this.leases;
     if (flushed) return;
     // Handed over now rather than when the leases run out: another replica sends them within seconds.
-    const released = await this.outbox.releaseLeases().then(
-      () => true,
-      (error: Error) => (this.logger.warn(`could not release this process's undelivered notifications: ${error.message}`), false),
-    );
+    const released =
+      this.outbox.shared &&
+      (await this.outbox.releaseLeases().then(
+        () => true,
+        (error: Error) => (this.logger.warn(`could not release this process's undelivered notifications: ${error.message}`), false),
+      ));
     this.logger.warn(
       `stopping with ${this.backlog} notification(s) undelivered; ${released ? 'another replica or ' : ''}the next start sends the stored ones`,
     );

@@ -19,7 +19,6 @@ export {
 } from './call-records.repository.js';
 export {
   NotificationOutbox,
-  OUTBOX_LEASE_MS,
   type OutboxMessage,
   type OutboxStatus,
   type NewOutboxMessage,

@@ -40,6 +40,11 @@ export abstract class NotificationOutbox {
   /** Who this process is in the outbox (a lease holder): the host name and a random suffix. */
   abstract readonly owner: string;
   /**
+   * Whether other processes may use this outbox too (PostgreSQL), so that leases must be renewed and what others
+   * leave adopted. False for a store only one process can use (SQLite in a data directory).
+   */
+  abstract readonly shared: boolean;
+  /**
    * Stores messages in the given order, leased to this process for `leaseMs`; a message whose (destination,
    * dedupeKey) exists is not stored again (its stored row is returned, whoever holds it).
    */

@@ -98,6 +98,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
     it('stores messages leased to their process, which each process names differently', async () => {
       const other = another();
       expect(other.owner).not.toBe(outbox.owner);
+      expect(outbox.shared).toBe(dialect === 'postgres'); // SQLite in a data directory serves one process
       await outbox.enqueue([message('a')]);
       await other.enqueue([message('b')]);
       expect(await owners()).toEqual([

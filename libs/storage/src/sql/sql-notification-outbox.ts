@@ -23,6 +23,7 @@ const keyOf = (destination: string, dedupeKey: string) => `${destination}\u0000$
 export class SqlNotificationOutbox extends NotificationOutbox {
   /** The pod's name in Kubernetes (which says where a row went), and a suffix for each start of the process. */
   readonly owner = `${hostname().slice(0, 64)}/${randomBytes(4).toString('hex')}`;
+  readonly shared: boolean;
   /**
    * SQLite in a data directory serves one process: whatever is pending when it starts was left by a process that is
    * gone, whatever its lease says, so the first `adopt()` takes it all (a restart resumes at once).
@@ -35,7 +36,8 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     @Inject(STORAGE_DIALECT) dialect: StorageDialect,
   ) {
     super();
-    this.exclusiveStart = dialect === 'sqlite';
+    this.shared = dialect === 'postgres';
+    this.exclusiveStart = !this.shared;
   }
 
   async enqueue<P>(messages: NewOutboxMessage<P>[], leaseMs = OUTBOX_LEASE_MS): Promise<OutboxMessage<P>[]> {
