@@ -46,13 +46,13 @@ describeReplicas('notifications shared by two replicas on one PostgreSQL', () =>
     await database.drop();
   });
 
-  function startReplica(): RunningProcess {
+  function startReplica(leaseSeconds: number): RunningProcess {
     const bridge = runBuiltBridge({
       ...emulatorEnv(emulator, TEST_API_KEY, secret),
       DATABASE_URL: database.databaseUrl!,
       DISCORD_WEBHOOK_URL: discordUrl,
       NOTIFY_MAX_BACKOFF_MS: '200',
-      NOTIFY_LEASE_SECONDS: '2',
+      NOTIFY_LEASE_SECONDS: String(leaseSeconds),
     });
     bridges.push(bridge);
     return bridge;
@@ -65,7 +65,7 @@ describeReplicas('notifications shared by two replicas on one PostgreSQL', () =>
     const { call } = await emulator.placeCall(`${await listeningUrl(replica)}/openai/webhook`, { script: conversation.hangup() });
     await call.ended;
     for (let i = 0; i < 200; i++) {
-      const rows = await database.db.selectFrom('notification_outbox').select('owner').where('status', '=', 'pending').execute();
+      const rows = await database.db.selectFrom('notification_outbox').select('owner').where('status', '=', 'pending').orderBy('id').execute();
       if (rows.length >= NOTIFICATIONS) return rows.map((row) => row.owner ?? '');
       await sleep(50);
     }
@@ -86,29 +86,33 @@ describeReplicas('notifications shared by two replicas on one PostgreSQL', () =>
   }
 
   it('a replica that starts leaves alone what a live one is sending; one that stops hands it over, sent once, in order', async () => {
-    const first = startReplica();
+    // Leases of 9 s, renewed and looked over every 3 s: a hand-over comes within a round of the stop, a lease
+    // running out at least 6 s after it.
+    const first = startReplica(9);
     const owners = await callThrough(first);
     expect(new Set(owners).size).toBe(1);
 
-    const second = startReplica();
+    const second = startReplica(9);
     await listeningUrl(second);
-    await sleep(2500); // more than a lease: the first replica renews its leases, the second takes nothing
+    await sleep(3500); // its start-up adoption and one round: it takes nothing the first replica holds
     expect(second.output()).not.toMatch(/resuming delivery|taking over/);
-    const held = await database.db.selectFrom('notification_outbox').select('owner').where('status', '=', 'pending').execute();
+    const held = await database.db.selectFrom('notification_outbox').select('owner').where('status', '=', 'pending').orderBy('id').execute();
     expect(held.map((row) => row.owner)).toEqual(owners);
 
     first.child.kill('SIGTERM'); // drains, cannot deliver, and lets go of what it holds
     expect((await first.exited).code).toBe(0);
+    const stoppedAt = Date.now();
     expect(first.output()).toMatch(/notification\(s\) undelivered; another replica or the next start sends the stored ones/);
-    const [, count] = await second.waitForOutput(TAKEN_OVER, 5000);
+    const [, count] = await second.waitForOutput(TAKEN_OVER, 10_000);
     expect(Number(count)).toBe(NOTIFICATIONS);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000); // handed over, not run out
 
     expect(await deliveredLines()).toEqual(EXPECTED_LINES);
   });
 
   it("a replica's notifications are sent by the other when it is killed, once its leases run out", async () => {
-    const first = startReplica();
-    const second = startReplica();
+    const first = startReplica(2);
+    const second = startReplica(2);
     await listeningUrl(second);
     await callThrough(first);
 

@@ -28,6 +28,8 @@ export class DestinationQueue {
   /** Ids in `items`: a message handed over twice (a replayed event, a restart) is queued once. */
   private readonly queued = new Set<number>();
   private running?: Promise<void>;
+  /** The send under way, until its outcome is recorded. */
+  private step?: Promise<void>;
   private notBefore = 0;
   private backoffMs = 0;
   /** After a 400 on a coalesced message, send one notification at a time to find the bad one. */
@@ -76,53 +78,67 @@ export class DestinationQueue {
     this.stopped = true;
   }
 
+  /** Resolves once no send is under way (the last one's outcome recorded). */
+  async quiet(): Promise<void> {
+    await this.step;
+  }
+
   private async run(): Promise<void> {
     while (this.items.length > 0 && !this.disabledReason && !this.stopped) {
       const wait = this.notBefore - Date.now();
       if (wait > 0) await sleep(wait, undefined, { ref: false });
       if (this.stopped) return;
-      const [batch, rendered] = this.nextBatch();
-      const outcome = await this.options.sink.send(rendered);
-      const ids = batch.map((m) => m.id);
-      switch (outcome.kind) {
-        case 'delivered': {
-          this.take(batch.length);
-          this.backoffMs = 0;
-          this.isolate = Math.max(0, this.isolate - batch.length);
-          this.notBefore = Date.now() + outcome.waitMs;
-          const at = Date.now();
-          this.lastTag = batch[batch.length - 1].payload.callTag ?? this.lastTag;
-          batch.forEach((m) => this.options.onDelivered?.(m, at));
-          await this.settle(() => this.options.outbox.markDelivered(ids, new Date(at)));
-          break;
-        }
-        case 'retry': {
-          // 429 tells us how long; 5xx and network errors back off exponentially. Jitter keeps replicas apart.
-          this.retries++;
-          if (outcome.afterMs !== undefined) this.rateLimited++;
-          const base = outcome.afterMs ?? (this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 500), this.options.maxBackoffMs));
-          this.notBefore = Date.now() + base * (1 + Math.random() * 0.1) + 50;
-          this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - Date.now())} ms`);
-          await this.settle(() => this.options.outbox.recordAttempt(ids, outcome.reason));
-          break;
-        }
-        case 'poison':
-          if (batch.length > 1) {
-            this.isolate = batch.length;
+      // The send and the recording of its outcome: `quiet()` waits for it (a row handed over in between would be
+      // sent again by whoever adopts it).
+      let finish!: () => void;
+      this.step = new Promise<void>((resolve) => (finish = resolve));
+      try {
+        const [batch, rendered] = this.nextBatch();
+        const outcome = await this.options.sink.send(rendered);
+        const ids = batch.map((m) => m.id);
+        switch (outcome.kind) {
+          case 'delivered': {
+            this.take(batch.length);
+            this.backoffMs = 0;
+            this.isolate = Math.max(0, this.isolate - batch.length);
+            this.notBefore = Date.now() + outcome.waitMs;
+            const at = Date.now();
+            this.lastTag = batch[batch.length - 1].payload.callTag ?? this.lastTag;
+            batch.forEach((m) => this.options.onDelivered?.(m, at));
+            await this.settle(() => this.options.outbox.markDelivered(ids, new Date(at)));
             break;
           }
-          this.options.logger.error(`${this.label}: a notification was refused (${outcome.reason}) and is recorded as failed`);
-          this.take(1);
-          this.isolate = Math.max(0, this.isolate - 1);
-          await this.settle(() => this.options.outbox.markFailed(ids, outcome.reason));
-          break;
-        case 'dead': {
-          this.disabledReason = outcome.reason;
-          const queued = this.take(this.items.length).map((m) => m.id);
-          this.options.logger.error(`${this.label} is gone (${outcome.reason}): disabled, ${queued.length} notification(s) recorded as failed`);
-          await this.settle(() => this.options.outbox.markFailed(queued, `destination disabled: ${outcome.reason}`));
-          break;
+          case 'retry': {
+            // 429 tells us how long; 5xx and network errors back off exponentially. Jitter keeps replicas apart.
+            this.retries++;
+            if (outcome.afterMs !== undefined) this.rateLimited++;
+            const base = outcome.afterMs ?? (this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 500), this.options.maxBackoffMs));
+            this.notBefore = Date.now() + base * (1 + Math.random() * 0.1) + 50;
+            this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - Date.now())} ms`);
+            await this.settle(() => this.options.outbox.recordAttempt(ids, outcome.reason));
+            break;
+          }
+          case 'poison':
+            if (batch.length > 1) {
+              this.isolate = batch.length;
+              break;
+            }
+            this.options.logger.error(`${this.label}: a notification was refused (${outcome.reason}) and is recorded as failed`);
+            this.take(1);
+            this.isolate = Math.max(0, this.isolate - 1);
+            await this.settle(() => this.options.outbox.markFailed(ids, outcome.reason));
+            break;
+          case 'dead': {
+            this.disabledReason = outcome.reason;
+            const queued = this.take(this.items.length).map((m) => m.id);
+            this.options.logger.error(`${this.label} is gone (${outcome.reason}): disabled, ${queued.length} notification(s) recorded as failed`);
+            await this.settle(() => this.options.outbox.markFailed(queued, `destination disabled: ${outcome.reason}`));
+            break;
+          }
         }
+      } finally {
+        this.step = undefined;
+        finish();
       }
     }
   }

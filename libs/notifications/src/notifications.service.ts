@@ -15,6 +15,8 @@ import { NotificationOutbox, OrderedRetryQueue, type NewOutboxMessage } from '#s
 
 /** How long shutdown waits for queued notifications to go out. */
 const SHUTDOWN_FLUSH_MS = 5000;
+/** Then, on a shared outbox, the longest wait for a send under way before its rows are handed over. */
+const IN_FLIGHT_WAIT_MS = 8000;
 
 /**
  * Notifications for the team, durable and in order: each one is stored in the outbox first, then delivered by its
@@ -43,6 +45,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   /** The lease round in progress. */
   private leases?: Promise<void>;
   private leaseFailure = false;
+  private stopping = false;
 
   constructor(
     private readonly outbox: NotificationOutbox,
@@ -128,7 +131,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     let adopted: Notification[];
     try {
-      adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs);
+      adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs, this.adoptable());
     } catch (error) {
       this.logger.error(`could not read undelivered notifications: ${(error as Error).message}`);
       adopted = [];
@@ -142,7 +145,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.leaseTimer);
+    this.stopping = true;
     const started = Date.now();
     const stored = await this.store.flushWithin(SHUTDOWN_FLUSH_MS);
     const left = Math.max(0, SHUTDOWN_FLUSH_MS - (Date.now() - started));
@@ -154,6 +157,17 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       ]));
     const flushed = stored && delivered;
     for (const queue of this.queues.values()) queue.stop();
+    if (!flushed && this.outbox.shared) {
+      // A send under way when the queues stopped ends within the request timeout; the rows are handed over only
+      // after it, or another replica would send it again at once. The leases are renewed meanwhile. Bounded so that
+      // the whole shutdown stays within the 15 s the deployment allows beyond the drain (a longer send may then be
+      // sent twice).
+      await Promise.race([
+        Promise.all([...this.queues.values()].map((q) => q.quiet())),
+        new Promise((resolve) => setTimeout(resolve, Math.min(this.config.requestTimeoutMs + 500, IN_FLIGHT_WAIT_MS)).unref()),
+      ]);
+    }
+    clearInterval(this.leaseTimer);
     await this.leases;
     if (flushed) return;
     // Handed over now rather than when the leases run out: another replica sends them within seconds.
@@ -173,7 +187,8 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     this.leases ??= (async () => {
       try {
         await this.outbox.renewLeases(this.config.leaseMs);
-        const adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs);
+        if (this.stopping) return; // renewing only: what others left is for a replica that is staying
+        const adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs, this.adoptable());
         if (this.leaseFailure) this.logger.log('notification leases renewed again');
         this.leaseFailure = false;
         await this.resume(adopted, 'taking over, from a process that stopped,');
@@ -187,7 +202,16 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     return this.leases;
   }
 
-  /** Queues adopted messages; those for destinations no longer configured are recorded as failed. */
+  /**
+   * What this process adopts: on a shared outbox only messages for destinations it knows (another replica, whose
+   * tenants file has them, sends the rest); alone, everything, and what is for destinations no longer configured is
+   * recorded as failed.
+   */
+  private adoptable(): string[] | undefined {
+    return this.outbox.shared ? [...this.queues.keys()] : undefined;
+  }
+
+  /** Queues adopted messages; alone, those for destinations no longer configured are recorded as failed. */
   private async resume(adopted: Notification[], doing: string): Promise<void> {
     if (adopted.length === 0) return;
     const orphans = adopted.filter((m) => !this.queues.has(m.destination)).map((m) => m.id);
@@ -227,7 +251,8 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   private dispatch(messages: Notification[]): void {
     const byDestination = new Map<string, Notification[]>();
     for (const message of messages) {
-      if (message.status !== 'pending') continue;
+      // A message stored before (a replayed event) is delivered by the process that holds it, maybe another replica.
+      if (message.status !== 'pending' || message.owner !== this.outbox.owner) continue;
       const list = byDestination.get(message.destination) ?? [];
       list.push(message);
       byDestination.set(message.destination, list);

@@ -13,6 +13,8 @@ export interface OutboxMessage<P = unknown> {
   lastError: string | null;
   createdAt: Date;
   deliveredAt: Date | null;
+  /** The process that holds it (`NotificationOutbox.owner`): the one that delivers it while it is pending. */
+  owner: string | null;
 }
 
 export type OutboxStatus = 'pending' | 'delivered' | 'failed';
@@ -45,17 +47,20 @@ export abstract class NotificationOutbox {
    */
   abstract readonly shared: boolean;
   /**
-   * Stores messages in the given order, leased to this process for `leaseMs`; a message whose (destination,
-   * dedupeKey) exists is not stored again (its stored row is returned, whoever holds it).
+   * Stores messages in the given order, leased to this process (all its rows share one deadline, at least `leaseMs`
+   * away when there is none yet); a message whose (destination, dedupeKey) exists is not stored again (its stored
+   * row is returned, whoever holds it: only its owner delivers it).
    */
   abstract enqueue<P>(messages: NewOutboxMessage<P>[], leaseMs?: number): Promise<OutboxMessage<P>[]>;
   /**
    * Leases to this process, for `leaseMs`, every pending message nobody holds (never leased, lease run out, released)
-   * and returns them oldest first: at most one process gets each. A store only one process can use (SQLite in a
-   * data directory) hands over every pending message the first time it is asked: whoever held one is gone.
+   * and returns them oldest first. One process adopts at a time, so each message goes to one, and what a dead
+   * process left goes to one process whole. `destinations`: only messages for these (the ones this process can
+   * deliver). A store only one process can use (SQLite in a data directory) hands over every pending message the
+   * first time it is asked: whoever held one is gone.
    */
-  abstract adopt<P>(leaseMs?: number): Promise<OutboxMessage<P>[]>;
-  /** Extends this process's leases on its pending messages by `leaseMs` from now. */
+  abstract adopt<P>(leaseMs?: number, destinations?: readonly string[]): Promise<OutboxMessage<P>[]>;
+  /** Extends this process's lease on all its pending messages to `leaseMs` from now. */
   abstract renewLeases(leaseMs?: number): Promise<void>;
   /** Lets go of this process's pending messages (at shutdown), so that another process adopts them at once. */
   abstract releaseLeases(): Promise<void>;

@@ -109,17 +109,21 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
 
     it('adopts only what nobody holds: a live lease is left to its holder, a run-out or released one is taken', async () => {
       const live = another();
+      const expiring = another();
       const released = another();
-      // A SQLite store's first adoption takes everything (tested below): done before anything is stored.
-      for (const process of [live, released, outbox]) await process.adopt();
+      // A SQLite store's first adoption takes everything (tested below): done before anything is stored, with the
+      // lease each process then stores with (a process's rows share one deadline).
+      for (const process of [live, released, outbox]) await process.adopt(60_000);
+      await expiring.adopt(50);
       await live.enqueue([message('live')], 60_000);
-      await live.enqueue([message('expiring')], 50);
+      await expiring.enqueue([message('expiring')], 50);
       await released.enqueue([message('released')], 60_000);
       await released.releaseLeases();
       await sleep(80);
 
       const adopted = await outbox.adopt<{ text: string }>(60_000);
       expect(texts(adopted)).toEqual(['expiring', 'released']);
+      expect(adopted.map((m) => m.owner)).toEqual([outbox.owner, outbox.owner]);
       expect(await outbox.adopt()).toEqual([]); // now held, by this process
       expect(await owners()).toEqual([
         ['live', live.owner],
@@ -128,9 +132,46 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       ]);
     });
 
+    it("gives all of a process's rows one deadline, so that they run out together", async () => {
+      await outbox.adopt();
+      await outbox.enqueue([message('first')], 60_000);
+      await sleep(15);
+      await outbox.enqueue([message('later')], 60_000);
+      const leases = async () =>
+        (await database.db.selectFrom('notification_outbox').select('lease_until').orderBy('id').execute()).map((r) => Number(r.lease_until));
+      const [first, later] = await leases();
+      expect(later).toBe(first);
+      await outbox.renewLeases(120_000);
+      const renewed = await leases();
+      expect(renewed[0]).toBeGreaterThan(first);
+      expect(renewed[1]).toBe(renewed[0]);
+      await outbox.enqueue([message('after renewal')], 60_000);
+      expect((await leases())[2]).toBe(renewed[0]);
+    });
+
+    it('adopts only messages for the destinations it is given', async () => {
+      const gone = another();
+      if (dialect === 'sqlite') await gone.adopt(1);
+      await outbox.adopt();
+      await gone.enqueue([message('a1', 'discord:a'), message('b1', 'discord:b'), message('a2', 'discord:a')], 1);
+      await sleep(10);
+      expect(await outbox.adopt(60_000, [])).toEqual([]);
+      expect(texts(await outbox.adopt<{ text: string }>(60_000, ['discord:a']))).toEqual(['a1', 'a2']);
+      expect(texts(await outbox.adopt<{ text: string }>(60_000, ['discord:a', 'discord:b']))).toEqual(['b1']);
+    });
+
+    it('answers a message stored before with its holder, which alone delivers it', async () => {
+      const holder = another();
+      const [stored] = await holder.enqueue([message('announce')], 60_000);
+      expect(stored.owner).toBe(holder.owner);
+      const [again] = await outbox.enqueue([message('announce')], 60_000); // the same event, replayed on this replica
+      expect(again.id).toBe(stored.id);
+      expect(again.owner).toBe(holder.owner);
+    });
+
     it('never adopts a delivered or failed message', async () => {
       const gone = another();
-      if (dialect === 'sqlite') await gone.adopt();
+      if (dialect === 'sqlite') await gone.adopt(1);
       const [a, b] = await gone.enqueue([message('a'), message('b'), message('c')], 1);
       await gone.markDelivered([a.id], new Date());
       await gone.markFailed([b.id], 'HTTP 400');
@@ -146,15 +187,15 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
 
     it('keeps a lease alive while its holder renews it', async () => {
       const holder = another();
-      if (dialect === 'sqlite') await holder.adopt();
+      if (dialect === 'sqlite') await holder.adopt(400);
       await outbox.adopt();
-      await holder.enqueue([message('kept')], 60);
+      await holder.enqueue([message('kept')], 400);
       for (let i = 0; i < 4; i++) {
-        await sleep(30);
-        await holder.renewLeases(60);
+        await sleep(150);
+        await holder.renewLeases(400);
         expect(await outbox.adopt()).toEqual([]);
       }
-      await sleep(90);
+      await sleep(500);
       expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['kept']);
     });
 
@@ -167,23 +208,23 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
         expect(await outbox.adopt()).toEqual([]); // only the first: after it, leases count
       });
     } else {
-      it('on PostgreSQL, gives each message to one of several replicas adopting at once, in id order', async () => {
+      it('on PostgreSQL, gives what a dead process left, whole, to one of several replicas adopting at once', async () => {
         const gone = another();
         await gone.enqueue(Array.from({ length: 300 }, (_, i) => message(`m${i}`, i % 2 ? 'discord:a' : 'discord:b')), 1);
         await sleep(10);
         const replicas = Array.from({ length: 5 }, () => another());
         const results = await Promise.all(replicas.map((replica) => replica.adopt<{ text: string }>()));
+        // Not split between replicas, which would then send one call's lines side by side, out of order.
+        expect(results.map((adopted) => adopted.length).sort((a, b) => b - a)).toEqual([300, 0, 0, 0, 0]);
         const ids = results.flatMap((adopted) => adopted.map((m) => m.id));
-        expect(ids).toHaveLength(300);
         expect(new Set(ids).size).toBe(300);
-        for (const adopted of results) expect(adopted.map((m) => m.id)).toEqual([...adopted.map((m) => m.id)].sort((a, b) => a - b));
       });
     }
   });
 });
 
 describe.each(TEST_DIALECTS)('the outbox leases migration on %s', (dialect) => {
-  it('keeps what was pending before the upgrade, and the first process to look adopts it', async () => {
+  it('keeps what was pending before the upgrade, for the next start (SQLite) or after 30 s (PostgreSQL)', async () => {
     const database = await createTestDatabase(dialect);
     try {
       // On PostgreSQL, the migration tables of this test's own schema (as migrateToLatest names them).
@@ -202,11 +243,23 @@ describe.each(TEST_DIALECTS)('the outbox leases migration on %s', (dialect) => {
       expect((await migrateToLatest(database.db, dialect)).map((r) => r.migrationName)).toEqual(['0003_outbox_leases']);
 
       const replica = new SqlNotificationOutbox(database.db, new StorageHealth(), dialect);
-      const adopted = await replica.adopt<{ text: string }>();
-      expect(adopted.map((m) => m.payload.text)).toEqual(['from before']);
-      const row = await database.db.selectFrom('notification_outbox').select(['owner', 'lease_until']).executeTakeFirstOrThrow();
-      expect(row.owner).toBe(replica.owner);
-      expect(Number(row.lease_until)).toBeGreaterThan(Date.now());
+      const row = async () => database.db.selectFrom('notification_outbox').select(['owner', 'lease_until']).orderBy('id').execute();
+      if (dialect === 'sqlite') {
+        // One process: the next start takes it.
+        expect((await replica.adopt<{ text: string }>()).map((m) => m.payload.text)).toEqual(['from before']);
+        expect((await row())[0].owner).toBe(replica.owner);
+      } else {
+        // A replica of the previous version may still be sending it during the rolling update: it gets 30 s first,
+        // and so does a row such a replica stores after the migration (it sets no lease).
+        await sql`insert into notification_outbox (destination, call_id, dedupe_key, payload, status, created_at, next_attempt_at)
+          values ('discord:a', 'rtc_1', 'old-version', '{"text":"old version"}', 'pending', 2, 2)`.execute(database.db);
+        for (const { owner, lease_until } of await row()) {
+          expect(owner).toBeNull();
+          expect(Number(lease_until)).toBeGreaterThan(Date.now() + 25_000);
+          expect(Number(lease_until)).toBeLessThanOrEqual(Date.now() + 30_000);
+        }
+        expect(await replica.adopt()).toEqual([]);
+      }
     } finally {
       await database.drop();
     }

@@ -122,11 +122,16 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
     },
     '0003_outbox_leases': {
       async up(db: Kysely<any>) {
-        // Rows stored before this migration have no owner and a lease of 0 (run out): the first process to look adopts them.
         await db.schema.alterTable('notification_outbox').addColumn('owner', 'text').execute();
+        // Rows stored before this migration, or by a replica of the previous version still running during a rolling
+        // update (it stores no lease), have no owner. On PostgreSQL they get a lease of 30 s from when they were
+        // stored (or from the migration), so that a new replica does not send at once what an old one is sending; on
+        // SQLite (one process, and no expression defaults in ALTER TABLE) 0, adopted by the next start.
         await db.schema
           .alterTable('notification_outbox')
-          .addColumn('lease_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_until', 'bigint', (c) =>
+            c.notNull().defaultTo(dialect === 'postgres' ? sql`((extract(epoch from now()) * 1000)::bigint + 30000)` : 0),
+          )
           .execute();
       },
     },

@@ -17,6 +17,9 @@ const MAX_ERROR_LENGTH = 500;
 /** Rows per INSERT (11 columns each), far below both dialects' bound-parameter limits. */
 const INSERT_BATCH = 200;
 
+/** The PostgreSQL advisory lock adopters take in turn (an arbitrary constant, unlikely to clash). */
+const ADOPTION_LOCK = 7_305_112_019_331;
+
 const keyOf = (destination: string, dedupeKey: string) => `${destination}\u0000${dedupeKey}`;
 
 @Injectable()
@@ -29,6 +32,8 @@ export class SqlNotificationOutbox extends NotificationOutbox {
    * gone, whatever its lease says, so the first `adopt()` takes it all (a restart resumes at once).
    */
   private exclusiveStart: boolean;
+  /** When this process's lease on its rows runs out unless renewed (epoch ms; 0: none yet). */
+  private leaseUntil = 0;
 
   constructor(
     @Inject(KYSELY) private readonly db: StorageDb,
@@ -63,7 +68,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
                 last_error: null,
                 delivered_at: null,
                 owner: this.owner,
-                lease_until: now + leaseMs,
+                lease_until: this.deadline(now, leaseMs),
               })),
             )
             .onConflict((oc) => oc.columns(['destination', 'dedupe_key']).doNothing())
@@ -106,32 +111,39 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     return rows.map((row) => toMessage<P>(row));
   }
 
-  async adopt<P>(leaseMs = OUTBOX_LEASE_MS): Promise<OutboxMessage<P>[]> {
+  async adopt<P>(leaseMs = OUTBOX_LEASE_MS, destinations?: readonly string[]): Promise<OutboxMessage<P>[]> {
+    if (destinations?.length === 0) return [];
     const everything = this.exclusiveStart;
-    const now = Date.now();
-    const rows = await this.health.track(() => {
-      let query = this.db
-        .updateTable('notification_outbox')
-        .set({ owner: this.owner, lease_until: now + leaseMs })
-        .where('status', '=', 'pending');
-      // On PostgreSQL two replicas adopting at once both try the same rows; the second waits for the first's row
-      // lock, then evaluates this condition again on the row as the first left it (leased), and skips it.
-      if (!everything) query = query.where('lease_until', '<', now);
-      return query.returningAll().execute();
-    });
+    const rows = await this.health.track(() =>
+      this.db.transaction().execute(async (trx) => {
+        // One adopter at a time across replicas: what a dead process left (its rows share one deadline) goes to one
+        // replica, whole, so two replicas never send a call's lines side by side.
+        if (this.shared) await sql`select pg_advisory_xact_lock(${ADOPTION_LOCK}::bigint)`.execute(trx);
+        const now = Date.now();
+        let query = trx
+          .updateTable('notification_outbox')
+          .set({ owner: this.owner, lease_until: this.deadline(now, leaseMs) })
+          .where('status', '=', 'pending');
+        if (!everything) query = query.where('lease_until', '<', now);
+        if (destinations) query = query.where('destination', 'in', destinations);
+        return query.returningAll().execute();
+      }),
+    );
     this.exclusiveStart = false;
     return rows.map((row) => toMessage<P>(row)).sort((a, b) => a.id - b.id);
   }
 
   async renewLeases(leaseMs = OUTBOX_LEASE_MS): Promise<void> {
+    const until = Date.now() + leaseMs;
     await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
-        .set({ lease_until: Date.now() + leaseMs })
+        .set({ lease_until: until })
         .where('status', '=', 'pending')
         .where('owner', '=', this.owner)
         .execute(),
     );
+    this.leaseUntil = until;
   }
 
   async releaseLeases(): Promise<void> {
@@ -143,6 +155,16 @@ export class SqlNotificationOutbox extends NotificationOutbox {
         .where('owner', '=', this.owner)
         .execute(),
     );
+    this.leaseUntil = 0;
+  }
+
+  /**
+   * The deadline new and adopted rows get: this process's current one while it lasts, so that all its rows run out
+   * together (when it dies, they are adopted together, by one replica); a new one when it has run out.
+   */
+  private deadline(now: number, leaseMs: number): number {
+    if (this.leaseUntil <= now) this.leaseUntil = now + leaseMs;
+    return this.leaseUntil;
   }
 
   async markDelivered(ids: number[], at: Date): Promise<void> {
@@ -192,5 +214,6 @@ function toMessage<P>(row: Selectable<NotificationOutboxTable>): OutboxMessage<P
     lastError: row.last_error,
     createdAt: new Date(Number(row.created_at)),
     deliveredAt: row.delivered_at === null ? null : new Date(Number(row.delivered_at)),
+    owner: row.owner,
   };
 }
