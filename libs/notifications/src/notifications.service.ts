@@ -163,7 +163,8 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       // the whole shutdown stays within the 15 s the deployment allows beyond the drain (a longer send may then be
       // sent twice).
       await Promise.race([
-        Promise.all([...this.queues.values()].map((q) => q.quiet())),
+        // And a store under way (its rows would be leased to this process after the release).
+        Promise.all([this.store.flush(), ...[...this.queues.values()].map((q) => q.quiet())]),
         new Promise((resolve) => setTimeout(resolve, Math.min(this.config.requestTimeoutMs + 500, IN_FLIGHT_WAIT_MS)).unref()),
       ]);
     }

@@ -149,6 +149,19 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       expect((await leases())[2]).toBe(renewed[0]);
     });
 
+    it("takes a process's rows only once all of them have run out", async () => {
+      const gone = another();
+      if (dialect === 'sqlite') await gone.adopt(1);
+      await outbox.adopt();
+      const [, late] = await gone.enqueue([message('1'), message('2'), message('3')], 1);
+      // One row kept the later deadline of a renewal it raced with.
+      await database.db.updateTable('notification_outbox').set({ lease_until: Date.now() + 300 }).where('id', '=', late.id).execute();
+      await sleep(10);
+      expect(await outbox.adopt()).toEqual([]);
+      await sleep(350);
+      expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['1', '2', '3']);
+    });
+
     it('adopts only messages for the destinations it is given', async () => {
       const gone = another();
       if (dialect === 'sqlite') await gone.adopt(1);

@@ -124,7 +124,14 @@ export class SqlNotificationOutbox extends NotificationOutbox {
           .updateTable('notification_outbox')
           .set({ owner: this.owner, lease_until: this.deadline(now, leaseMs) })
           .where('status', '=', 'pending');
-        if (!everything) query = query.where('lease_until', '<', now);
+        // An owner's rows are taken only once all of them have run out (rows stored while a renewal was under way
+        // may keep the previous deadline a little longer; rows of the previous version, which has no owner, run out
+        // one by one): never part of a dead process's rows, to be sent beside the rest by another replica.
+        if (!everything) {
+          query = query.where(
+            sql<boolean>`coalesce(owner, '') in (select coalesce(owner, '') from notification_outbox where status = 'pending' group by coalesce(owner, '') having max(lease_until) < ${now})`,
+          );
+        }
         if (destinations) query = query.where('destination', 'in', destinations);
         return query.returningAll().execute();
       }),
