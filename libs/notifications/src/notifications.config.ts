@@ -1,6 +1,7 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsUrl, Max, Min } from 'class-validator';
 import { defineConfig } from '#config';
+import { OUTBOX_LEASE_MS } from '#storage';
 
 class NotificationsEnv {
   /** `https://discord.com/api/webhooks/{id}/{token}`: a secret (the token is in the URL). */
@@ -29,7 +30,7 @@ class NotificationsEnv {
   @IsInt()
   @Min(2)
   @Max(3600)
-  NOTIFY_LEASE_SECONDS = 30;
+  NOTIFY_LEASE_SECONDS = OUTBOX_LEASE_MS / 1000;
 
   /** Also print every notification on stdout (the demo does; handy without Discord). */
   @IsOptional()

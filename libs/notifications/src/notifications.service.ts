@@ -203,11 +203,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     return this.leases;
   }
 
-  /**
-   * What this process adopts: on a shared outbox only messages for destinations it knows (another replica, whose
-   * tenants file has them, sends the rest); alone, everything, and what is for destinations no longer configured is
-   * recorded as failed.
-   */
+  /** On a shared outbox, only messages for destinations this process knows (a replica that knows the rest sends them). */
   private adoptable(): string[] | undefined {
     return this.outbox.shared ? [...this.queues.keys()] : undefined;
   }

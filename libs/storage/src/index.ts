@@ -19,6 +19,7 @@ export {
 } from './call-records.repository.js';
 export {
   NotificationOutbox,
+  OUTBOX_LEASE_MS,
   type OutboxMessage,
   type OutboxStatus,
   type NewOutboxMessage,

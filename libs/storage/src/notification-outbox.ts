@@ -55,9 +55,10 @@ export abstract class NotificationOutbox {
   /**
    * Leases to this process, for `leaseMs`, every pending message nobody holds (never leased, lease run out, released)
    * and returns them oldest first. One process adopts at a time, and an owner's messages only once all of them have
-   * run out, so each message goes to one process, and what a dead process left goes to one process whole. `destinations`: only messages for these (the ones this process can
-   * deliver). A store only one process can use (SQLite in a data directory) hands over every pending message the
-   * first time it is asked: whoever held one is gone.
+   * run out, so each message goes to one process, and what a dead process left goes to one process whole.
+   * `destinations`: only messages for these (the ones this process can deliver). A store only one process can use
+   * (SQLite in a data directory) hands over every pending message the first time it is asked: whoever held one is
+   * gone.
    */
   abstract adopt<P>(leaseMs?: number, destinations?: readonly string[]): Promise<OutboxMessage<P>[]>;
   /** Extends this process's lease on all its pending messages to `leaseMs` from now. */
