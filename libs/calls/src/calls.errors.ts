@@ -1,11 +1,20 @@
 export enum CallControlErrorCode {
-  /** OpenAI did not answer within the accept deadline (retry included). */
+  /** OpenAI did not answer within the deadline (retry included): worth another try. */
   Timeout = 'timeout',
-  /** OpenAI answered with an error other than 404, or could not be reached. */
+  /** OpenAI answered 408/409/429/5xx, or could not be reached: worth another try. */
   Upstream = 'upstream',
+  /** OpenAI answered another 4xx (404 aside): the request itself was refused, and the same one will be again. */
+  Refused = 'refused',
 }
 
-/** Call control failed in a way OpenAI should retry: the webhook answers 5xx. */
+/**
+ * What a failed call-control request means for the call, decided by the HTTP status alone (never by the body, which
+ * may be a proxy's HTML page, empty, or JSON without `error`): the caller is gone (404), a retry may succeed
+ * (timeout, network, 408/409/429/5xx), or the request failed for good (any other 4xx).
+ */
+export type CallControlOutcome = 'caller_gone' | 'retry' | 'failed';
+
+/** Call control failed. The webhook answers 5xx (so that OpenAI delivers it again) unless the caller is gone. */
 export class CallControlError extends Error {
   constructor(
     readonly code: CallControlErrorCode,
@@ -15,4 +24,14 @@ export class CallControlError extends Error {
     super(message);
     this.name = 'CallControlError';
   }
+
+  get outcome(): CallControlOutcome {
+    if (this.upstreamStatus === 404) return 'caller_gone';
+    return this.code === CallControlErrorCode.Refused ? 'failed' : 'retry';
+  }
+}
+
+/** Statuses a retry may cure: the SDK's own list (408 timeout, 409 lock, 429 rate limit, 5xx). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
 }

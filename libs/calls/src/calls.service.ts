@@ -69,7 +69,7 @@ export class CallsService {
       outcome = await this.control.accept(callId, buildAcceptPayload(profile));
     } catch (error) {
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] accept failed: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] accept failed${outcomeNote(error)}: ${(error as Error).message}`);
       throw error;
     } finally {
       this.accepting--;
@@ -103,14 +103,14 @@ export class CallsService {
     try {
       await this.control.reject(callId, BUSY_HERE);
     } catch (error) {
-      if (error instanceof CallControlError && error.upstreamStatus === 404) {
+      if (error instanceof CallControlError && error.outcome === 'caller_gone') {
         this.logger.log(`[${callId}] caller hung up before the call was rejected (at capacity)`);
         this.bus.emit('call.rejected', { callId, context, reason: 'caller_gone' });
         return 'caller_gone';
       }
       // Let OpenAI deliver the webhook again: by then a call may have ended, or another replica takes it.
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] at capacity, and the rejection failed: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] at capacity, and the rejection failed${outcomeNote(error)}: ${(error as Error).message}`);
       throw error;
     }
     this.logger.warn(`[${callId}] rejected with 486: at capacity (${this.config.maxConcurrentCalls} calls)`);
@@ -134,17 +134,26 @@ export class CallsService {
     try {
       await this.control.reject(callId, statusCode);
     } catch (error) {
-      if (error instanceof CallControlError && error.upstreamStatus === 404) {
+      if (error instanceof CallControlError && error.outcome === 'caller_gone') {
         this.logger.log(`[${callId}] caller hung up before the call was rejected`);
         this.bus.emit('call.rejected', { callId, context, reason: 'caller_gone' });
         return 'caller_gone';
       }
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] reject failed: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] reject failed${outcomeNote(error)}: ${(error as Error).message}`);
       throw error;
     }
     this.logger.log(`[${callId}] rejected with SIP ${statusCode}: ${WHY_REJECTED[reason]}`);
     this.bus.emit('call.rejected', { callId, context, reason, statusCode });
     return 'rejected';
   }
+}
+
+/**
+ * What OpenAI's retry of the webhook can do about a failure. A refused request (a 4xx) is answered 5xx all the same:
+ * it fails again unless the deployment is fixed meanwhile, and then the retry takes the call.
+ */
+function outcomeNote(error: unknown): string {
+  if (!(error instanceof CallControlError)) return '';
+  return error.outcome === 'failed' ? ' (refused: not retried now, only when OpenAI delivers the webhook again)' : ' (transient: OpenAI will retry)';
 }

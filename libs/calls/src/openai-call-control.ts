@@ -1,16 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
-import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError, NotFoundError } from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { callControlConfig } from './calls.config.js';
-import { CallControlError, CallControlErrorCode } from './calls.errors.js';
+import { CallControlError, CallControlErrorCode, isRetryableStatus } from './calls.errors.js';
 import { OPENAI_CLIENT } from './openai.provider.js';
 import type { ConfigType } from '#config';
 
 export type AcceptOutcome = 'accepted' | 'caller_gone';
 
+type CallControlAction = 'accept' | 'reject' | 'refer' | 'hangup';
+
+/** The most of an error answer's body quoted in an error message (and so in a log line). */
+const BODY_EXCERPT_CHARS = 200;
+
 /**
- * Call control over OpenAI's REST API, through the official SDK. Every request is bounded: the SDK's default
- * 10-minute timeout would hold a webhook open far past the moment OpenAI gives up on it.
+ * Call control over OpenAI's REST API, through the official SDK (its retries, timeouts and error classes). Every
+ * request is bounded: the SDK's default 10-minute timeout would hold a webhook open far past the moment OpenAI gives
+ * up on it.
+ *
+ * What the bridge relies on in an answer is its status, nothing else (docs/outbound-contracts.md): any 2xx is
+ * success, whatever its body and content type (documented as "200, no body", but an empty body labelled JSON, `{}`,
+ * `null` or text are all seen behind proxies). So the SDK is asked for the raw response, whose body is discarded
+ * unread: letting it parse would turn a JSON-labelled empty body into a failed accept of a call that was accepted.
  */
 @Injectable()
 export class OpenAICallControl {
@@ -27,62 +38,75 @@ export class OpenAICallControl {
     const overall = new AbortController();
     const timer = setTimeout(() => overall.abort(), deadline);
     try {
-      await this.client.realtime.calls.accept(callId, body, {
-        maxRetries: 1,
-        timeout: Math.floor(deadline * 0.45),
-        signal: overall.signal,
-      });
+      await this.send('accept', () =>
+        this.client.realtime.calls.accept(callId, body, {
+          maxRetries: 1,
+          timeout: Math.floor(deadline * 0.45),
+          signal: overall.signal,
+        }),
+      );
       return 'accepted';
     } catch (error) {
-      if (error instanceof NotFoundError) return 'caller_gone';
-      throw this.translate(error, 'accept');
+      if (error instanceof CallControlError && error.outcome === 'caller_gone') return 'caller_gone';
+      throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async hangup(callId: string): Promise<void> {
-    try {
-      await this.client.realtime.calls.hangup(callId, this.requestOptions());
-    } catch (error) {
-      throw this.translate(error, 'hangup');
-    }
+  hangup(callId: string): Promise<void> {
+    return this.send('hangup', () => this.client.realtime.calls.hangup(callId, this.requestOptions()));
   }
 
-  async reject(callId: string, statusCode?: number): Promise<void> {
-    try {
-      await this.client.realtime.calls.reject(
-        callId,
-        statusCode ? { status_code: statusCode } : {},
-        this.requestOptions(),
-      );
-    } catch (error) {
-      throw this.translate(error, 'reject');
-    }
+  reject(callId: string, statusCode?: number): Promise<void> {
+    return this.send('reject', () =>
+      this.client.realtime.calls.reject(callId, statusCode ? { status_code: statusCode } : {}, this.requestOptions()),
+    );
   }
 
-  async refer(callId: string, targetUri: string): Promise<void> {
+  refer(callId: string, targetUri: string): Promise<void> {
+    return this.send('refer', () => this.client.realtime.calls.refer(callId, { target_uri: targetUri }, this.requestOptions()));
+  }
+
+  /** Sends one request; resolves on any 2xx without reading its body, throws a `CallControlError` otherwise. */
+  private async send(action: CallControlAction, request: () => { asResponse(): Promise<Response> }): Promise<void> {
+    let response: Response;
     try {
-      await this.client.realtime.calls.refer(callId, { target_uri: targetUri }, this.requestOptions());
+      response = await request().asResponse();
     } catch (error) {
-      throw this.translate(error, 'refer');
+      throw translate(error, action);
     }
+    // Nothing in the body is used; cancelling it frees the connection without buffering whatever a proxy sent.
+    await response.body?.cancel().catch(() => {});
   }
 
   private requestOptions() {
     return { maxRetries: 1, timeout: this.config.acceptTimeoutMs };
   }
+}
 
-  private translate(error: unknown, action: string): CallControlError {
-    if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
-      return new CallControlError(CallControlErrorCode.Timeout, `${action} timed out`);
-    }
-    if (error instanceof APIError) {
-      // The SDK's message carries OpenAI's error text, never our key.
-      const status = typeof error.status === 'number' ? error.status : undefined;
-      return new CallControlError(CallControlErrorCode.Upstream, `${action} failed: ${error.message}`, status);
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    return new CallControlError(CallControlErrorCode.Upstream, `${action} failed: ${reason}`);
+/** A failure as the call sees it: classified by status (see `CallControlError.outcome`), with a short excerpt. */
+function translate(error: unknown, action: CallControlAction): CallControlError {
+  if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
+    return new CallControlError(CallControlErrorCode.Timeout, `${action} timed out`);
   }
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const { status } = error;
+    const code = status === 404 || isRetryableStatus(status) ? CallControlErrorCode.Upstream : CallControlErrorCode.Refused;
+    // The SDK's message is OpenAI's error text, or the body itself when it is not JSON (a proxy's HTML page): only
+    // its first bytes are kept. It never holds our key; the logger redacts secret-shaped text in any case.
+    return new CallControlError(code, `${action} answered HTTP ${status}: ${bodyExcerpt(error)}`, status);
+  }
+  // A connection failure (APIConnectionError) or anything else: no answer at all, so worth another try.
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CallControlError(CallControlErrorCode.Upstream, `${action} failed: ${reason.slice(0, BODY_EXCERPT_CHARS)}`);
+}
+
+/** The first bytes of an error answer's text, on one line, without control characters. */
+export function bodyExcerpt(error: APIError): string {
+  const text = error.message.startsWith(`${error.status} `) ? error.message.slice(String(error.status).length + 1) : error.message;
+  if (text === 'status code (no body)') return '(no error in the body)';
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  return line.length > BODY_EXCERPT_CHARS ? `${line.slice(0, BODY_EXCERPT_CHARS)}…` : line || '(empty body)';
 }

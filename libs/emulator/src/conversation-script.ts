@@ -8,9 +8,16 @@ export type ServerEvent = { type: string; [field: string]: unknown };
 export type ScriptStep =
   | { kind: 'send'; event: ServerEvent }
   | { kind: 'raw'; frame: string }
+  | { kind: 'binary'; bytes: number }
   | { kind: 'pause'; ms: number }
   | { kind: 'expect'; type: string; timeoutMs: number; count?: number }
-  | { kind: 'hangup' };
+  | { kind: 'hangup'; close?: HangupClose };
+
+/**
+ * How the sideband closes when the caller hangs up: `normal` (1000, what the service does), `no-status` (a close frame
+ * without a code: the bridge sees 1005), or `abnormal` (the TCP connection just drops: 1006).
+ */
+export type HangupClose = 'normal' | 'no-status' | 'abnormal';
 
 /**
  * What a call plays: a `ConversationScript`, or any source of steps — a generator that builds the conversation as it
@@ -236,6 +243,12 @@ export class ConversationScript {
     return this;
   }
 
+  /** A binary frame of this many bytes (the service sends none that is known; a real server might). */
+  binary(bytes: number): this {
+    this.steps.push({ kind: 'binary', bytes });
+    return this;
+  }
+
   pause(ms: number): this {
     this.steps.push({ kind: 'pause', ms });
     return this;
@@ -258,10 +271,10 @@ export class ConversationScript {
     return this;
   }
 
-  /** The caller hangs up: the sideband closes, as it does on the real service. */
-  hangup(): this {
+  /** The caller hangs up: the sideband closes, as it does on the real service (or as `close` says). */
+  hangup(close: HangupClose = 'normal'): this {
     this.flushDeferred();
-    this.steps.push({ kind: 'hangup' });
+    this.steps.push(close === 'normal' ? { kind: 'hangup' } : { kind: 'hangup', close });
     return this;
   }
 }

@@ -1,5 +1,5 @@
 export { OpenAIEmulator, EmulatedCall, type EmulatorOptions, type RecordedRequest, type HandshakeAttempt, type FaultResponse, type PlaceCallOptions, type WebhookDelivery } from './openai-emulator.js';
-export { ConversationScript, script, type ScriptSource, type ScriptStep, type ServerEvent, type CallerTurnOptions, type AgentTurnOptions, type ToolCallOptions } from './conversation-script.js';
+export { ConversationScript, script, type HangupClose, type ScriptSource, type ScriptStep, type ServerEvent, type CallerTurnOptions, type AgentTurnOptions, type ToolCallOptions } from './conversation-script.js';
 export { signWebhook, newWebhookSecret } from './webhook-signer.js';
 export { demoConversation } from './demo-conversation.js';
 export { FakeDiscord, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';
@@ -16,3 +16,4 @@ export {
   type PlacedCall,
   type FormParams,
 } from './fake-twilio.js';
+export { SUCCESS_SHAPES, ERROR_SHAPES, type SuccessShape, type ErrorShape } from './reply-shapes.js';

@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ScriptSource, ServerEvent } from './conversation-script.js';
+import type { HangupClose, ScriptSource, ServerEvent } from './conversation-script.js';
 import { LocalServer } from './local-server.js';
+import { writeError, writeSuccess, type ErrorShape, type SuccessShape } from './reply-shapes.js';
 import { signWebhook } from './webhook-signer.js';
 
 export interface EmulatorOptions {
@@ -14,6 +15,8 @@ export interface EmulatorOptions {
   webhookSecret: string;
   port?: number;
   host?: string;
+  /** How every successful call-control request is answered unless a call says otherwise (default `empty`). */
+  replyShape?: SuccessShape;
 }
 
 export interface RecordedRequest {
@@ -32,7 +35,7 @@ export interface HandshakeAttempt {
   callId: string;
   url: string;
   authorization?: string;
-  status: 101 | 401 | 404;
+  status: 101 | 401 | 403 | 404;
   at: number;
 }
 
@@ -41,6 +44,8 @@ export interface FaultResponse {
   body?: unknown;
   /** Answer after this long (to exceed the bridge's deadline). */
   delayMs?: number;
+  /** The shape of an error answer (default `openai-json`, with `body`); a 2xx fault takes the call's reply shape. */
+  shape?: ErrorShape;
 }
 
 export interface PlaceCallOptions {
@@ -68,6 +73,13 @@ const OPENAI_ERROR = (status: number, code: string, message: string) => ({
   body: { error: { message, type: 'invalid_request_error', code, param: null } },
 });
 
+/** A refused sideband handshake: reason phrase and error code. */
+const HANDSHAKE_REFUSALS: Record<401 | 403 | 404, [string, string]> = {
+  401: ['Unauthorized', 'invalid_api_key'],
+  403: ['Forbidden', 'project_mismatch'],
+  404: ['Not Found', 'call_id_not_found'],
+};
+
 /** VAD tuning fields a SIP accept rejects with 400 "Unknown parameter". */
 const REJECTED_VAD_FIELDS = ['threshold', 'prefix_padding_ms', 'silence_duration_ms'];
 
@@ -80,6 +92,12 @@ export class EmulatedCall {
   readonly acceptFaults: FaultResponse[] = [];
   /** The next N sideband handshakes answer 404 (the socket is "not ready yet" right after accept). */
   handshake404s = 0;
+  /** Every sideband handshake answers this (a key of another OpenAI project: 401, or 403). */
+  handshakeRefusal?: 401 | 403;
+  /** How this call's successful call-control requests are answered (default: the emulator's `replyShape`). */
+  replyShape?: SuccessShape;
+  /** When `session.created` is sent: first (default), after the script's first step, or never (it can be missed). */
+  sessionCreated: 'first' | 'late' | 'never' = 'first';
   /** What a REFER does: `completes` closes the sideband like a finished transfer; `ignored` leaves it open. */
   referBehaviour: 'completes' | 'ignored' = 'completes';
   /** Stop answering pings, like a peer that vanished without closing the socket. */
@@ -108,9 +126,9 @@ export class EmulatedCall {
     this.socket?.send(JSON.stringify(event));
   }
 
-  /** The caller hangs up: the sideband closes normally. */
-  hangUp(): void {
-    this.close('caller');
+  /** The caller hangs up: the sideband closes normally (or without a status code, or by a dropped connection). */
+  hangUp(how: HangupClose = 'normal'): void {
+    this.close('caller', how);
   }
 
   /** Waits for a client event of this type, counting events already received unless `onlyNew`. */
@@ -160,22 +178,33 @@ export class EmulatedCall {
   }
 
   /** @internal */
-  close(by: 'caller' | 'hangup' | 'refer'): void {
+  close(by: 'caller' | 'hangup' | 'refer', how: HangupClose = 'normal'): void {
     this.closingBy ??= by;
     this.state = 'ended';
-    this.socket?.close(1000);
+    if (how === 'abnormal') this.socket?.terminate();
+    else if (how === 'no-status') this.socket?.close();
+    else this.socket?.close(1000);
   }
 
   /** @internal Plays the script; an unmet expectation is recorded in `scriptError` and ends the play. */
-  async play(): Promise<void> {
+  async play(sessionCreated?: ServerEvent): Promise<void> {
+    let first = true;
     for (const step of this.script?.steps ?? []) {
       if (this.state === 'ended') return;
+      if (!first && sessionCreated && this.sessionCreated === 'late') {
+        this.send(sessionCreated);
+        sessionCreated = undefined;
+      }
+      first = false;
       switch (step.kind) {
         case 'send':
           this.send(step.event);
           break;
         case 'raw':
           this.socket?.send(step.frame);
+          break;
+        case 'binary':
+          this.socket?.send(randomBytes(step.bytes), { binary: true });
           break;
         case 'pause':
           await new Promise((r) => setTimeout(r, step.ms).unref()); // a long pause never holds the process open
@@ -189,7 +218,7 @@ export class EmulatedCall {
           }
           break;
         case 'hangup':
-          this.hangUp();
+          this.hangUp(step.close);
           return;
       }
     }
@@ -209,8 +238,12 @@ export class OpenAIEmulator {
   readonly calls = new Map<string, EmulatedCall>();
   private http?: LocalServer;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, autoPong: false });
+  /** How successful call-control requests are answered, for calls that do not say otherwise. */
+  replyShape: SuccessShape;
 
-  constructor(private readonly options: EmulatorOptions) {}
+  constructor(private readonly options: EmulatorOptions) {
+    this.replyShape = options.replyShape ?? 'empty';
+  }
 
   get baseUrl(): string {
     if (!this.http) throw new Error('emulator not started');
@@ -325,13 +358,12 @@ export class OpenAIEmulator {
     else this.requestsByCall.set(callId, [recorded]);
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     if (res.destroyed) return;
-    // Like OpenAI: call control answers 200 with an empty body.
-    const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
-    res.writeHead(answer.status, {
-      ...(payload ? { 'content-type': 'application/json' } : {}),
-      'content-length': Buffer.byteLength(payload),
-    });
-    res.end(payload);
+    if (answer.status >= 200 && answer.status < 300) {
+      // Like OpenAI, 200 with an empty body by default; or whichever shape the call (or the emulator) is set to.
+      writeSuccess(res, this.calls.get(callId)?.replyShape ?? this.replyShape, callId);
+    } else {
+      writeError(res, answer.status, answer.shape ?? 'openai-json', answer.body);
+    }
   }
 
   private callControl(callId: string, action: string, body: unknown): FaultResponse {
@@ -372,14 +404,15 @@ export class OpenAIEmulator {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const callId = url.searchParams.get('call_id') ?? '';
     const call = this.calls.get(callId);
-    const refuse = (status: 401 | 404) => {
+    const refuse = (status: 401 | 403 | 404) => {
       this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status, at: performance.now() });
-      const message = status === 401 ? 'invalid_api_key' : 'call_id_not_found';
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"${message}"}}`);
+      const [reason, code] = HANDSHAKE_REFUSALS[status];
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"${code}"}}`);
     };
     if (url.pathname !== '/v1/realtime') return refuse(404);
     if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return refuse(401);
     if (!call || call.state !== 'accepted') return refuse(404);
+    if (call.handshakeRefusal) return refuse(call.handshakeRefusal);
     if (call.handshake404s > 0) {
       call.handshake404s--;
       return refuse(404);
@@ -387,12 +420,13 @@ export class OpenAIEmulator {
     this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status: 101, at: performance.now() });
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       call.attach(ws);
-      call.send({
+      const sessionCreated = {
         type: 'session.created',
         event_id: `event_${randomBytes(6).toString('hex')}`,
         session: { type: 'realtime', object: 'realtime.session', id: `sess_${randomBytes(6).toString('hex')}`, ...(call.acceptBody ?? {}) },
-      });
-      void call.play();
+      };
+      if (call.sessionCreated === 'first') call.send(sessionCreated);
+      void call.play(call.sessionCreated === 'late' ? sessionCreated : undefined);
     });
   }
 }

@@ -167,7 +167,7 @@ class LiveCallControl implements CallControl {
       await this.options.link.hangup(callId);
     } catch (error) {
       // 404: the caller hung up first, which is what we wanted.
-      if (error instanceof CallControlError && error.upstreamStatus === 404) return;
+      if (error instanceof CallControlError && error.outcome === 'caller_gone') return;
       throw error;
     }
   }
