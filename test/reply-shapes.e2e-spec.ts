@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeDiscord, SUCCESS_SHAPES, script, type SuccessShape } from '#emulator';
+import { CallSessions } from '#calls';
+import { ERROR_SHAPES, FakeDiscord, SUCCESS_SHAPES, script, type ErrorShape, type SuccessShape } from '#emulator';
 import { Notifications } from '#notifications';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, type Harness } from './support/harness.js';
@@ -115,5 +116,39 @@ profiles:
     await h.app.get(CallRecordWriter).flush();
     const stored = await fetch(`${h.baseUrl}/calls/${call.callId}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(await stored.json()).toMatchObject({ status: 'rejected', endReason: 'unknown_number' });
+  });
+
+  describe.each(ERROR_SHAPES)('an accept error answered as %s', (shape: ErrorShape) => {
+    const failing = (status: number, times: number) => {
+      const call = h.emulator.createCall();
+      for (let i = 0; i < times; i++) call.acceptFaults.push({ status, shape, body: { error: { message: 'refused', code: 'test' } } });
+      return call;
+    };
+
+    it('404: the caller is gone, the webhook is answered 200 and no sideband is opened', async () => {
+      const call = failing(404, 1);
+      expect((await h.emulator.deliver(h.webhookUrl, JSON.stringify(h.emulator.incomingEvent(call)))).status).toBe(200);
+      await h.bus.waitFor('call.rejected', (e) => e.callId === call.callId && e.reason === 'caller_gone');
+      expect(h.emulator.handshakes.filter((a) => a.callId === call.callId)).toEqual([]);
+    });
+
+    it('502: retried once, answered 502, and the webhook OpenAI delivers again takes the call', async () => {
+      const call = failing(502, 2);
+      const body = JSON.stringify(h.emulator.incomingEvent(call));
+      const first = await h.emulator.deliver(h.webhookUrl, body);
+      expect(first.status).toBe(502);
+      expect(h.emulator.requestsFor(call.callId, 'accept')).toHaveLength(2);
+      expect(h.app.get(CallSessions).has(call.callId)).toBe(false);
+      expect((await h.emulator.deliver(h.webhookUrl, body, { webhookId: first.webhookId })).status).toBe(200);
+      await call.connected;
+    });
+
+    it('400: not retried within the delivery, answered 502 so that a fixed deployment can take it on the retry', async () => {
+      const call = failing(400, 1);
+      const delivery = await h.emulator.deliver(h.webhookUrl, JSON.stringify(h.emulator.incomingEvent(call)));
+      expect(delivery.status).toBe(502);
+      expect(delivery.body).toBe('{"error":"call_control_failed"}');
+      expect(h.emulator.requestsFor(call.callId, 'accept')).toHaveLength(1);
+    });
   });
 });
