@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { callControlConfig } from './calls.config.js';
-import { SidebandConnector } from './sideband/sideband-connector.js';
+import { SidebandConnector, SidebandHandshakeError } from './sideband/sideband-connector.js';
 import { SidebandSession } from './sideband/sideband-session.js';
+import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallEndReason, type RealtimeClientEvent } from '#events';
 import { ConferenceLinks } from '#storage';
@@ -33,6 +34,7 @@ export class CallSessions implements BeforeApplicationShutdown {
     private readonly connector: SidebandConnector,
     private readonly bus: EventBus,
     private readonly conferenceLinks: ConferenceLinks,
+    private readonly audit: SidebandWireAudit,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
   ) {}
 
@@ -57,7 +59,18 @@ export class CallSessions implements BeforeApplicationShutdown {
       socket = result.socket;
       this.bus.emit('sideband.connected', { callId, attempts: result.attempts });
     } catch (error) {
-      this.logger.error(`[${callId}] sideband never opened: ${(error as Error).message}`);
+      const status = error instanceof SidebandHandshakeError ? error.status : undefined;
+      if (status === 401 || status === 403) {
+        // Not retried: the same key is refused every time. The accept went through with it, so the key is valid
+        // but not for this call: it belongs to another OpenAI project than the SIP number and the webhook.
+        this.audit.handshakeRefused(status);
+        this.logger.error(
+          `[${callId}] sideband refused our API key (HTTP ${status}): the call was accepted, but OPENAI_API_KEY must ` +
+            'belong to the OpenAI project that owns the SIP number and the webhook; the call goes on unwatched',
+        );
+      } else {
+        this.logger.error(`[${callId}] sideband never opened: ${(error as Error).message}`);
+      }
       this.end(callId, 'handshake_failed');
       return;
     }
@@ -70,7 +83,11 @@ export class CallSessions implements BeforeApplicationShutdown {
       pingIntervalMs: this.config.pingIntervalMs,
       sessionCapMs: this.config.sessionCapMs,
       logger: this.logger,
-      onEvent: (event) => this.bus.emit('realtime.event', { callId, event }),
+      onEvent: (event) => {
+        this.audit.inspect(callId, event);
+        this.bus.emit('realtime.event', { callId, event });
+      },
+      onIgnoredFrame: (kind, size) => this.audit.ignoredFrame(callId, kind, size),
       onClose: (reason, closeCode) => void this.closed(callId, reason, closeCode),
     });
     this.logger.log(`[${callId}] sideband attached`);

@@ -9,6 +9,7 @@ import { OpenAICallControl } from './openai-call-control.js';
 import { OpenAIHttpTransport } from './openai-http-transport.js';
 import { OPENAI_CLIENT, openaiClientProvider } from './openai.provider.js';
 import { SidebandConnector } from './sideband/sideband-connector.js';
+import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
 
 @Module({
   imports: [
@@ -16,7 +17,7 @@ import { SidebandConnector } from './sideband/sideband-connector.js';
     ConfigModule.forFeature(agentConfig),
     ConfigModule.forFeature(callControlConfig),
   ],
-  providers: [{ provide: OpenAIHttpTransport, useFactory: () => new OpenAIHttpTransport() }, openaiClientProvider, OpenAICallControl, SidebandConnector, CallSessions, CallsService, AgentProfiles, CallMetrics],
+  providers: [{ provide: OpenAIHttpTransport, useFactory: () => new OpenAIHttpTransport() }, openaiClientProvider, OpenAICallControl, SidebandConnector, SidebandWireAudit, CallSessions, CallsService, AgentProfiles, CallMetrics],
   exports: [OPENAI_CLIENT, CallsService, CallSessions, OpenAICallControl, AgentProfiles],
 })
 export class CallsModule {}

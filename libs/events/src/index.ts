@@ -22,3 +22,4 @@ export type {
 } from './bridge-events.js';
 export type { CallContext } from './call-context.js';
 export type { RealtimeServerEvent, RealtimeClientEvent } from './realtime-event.js';
+export { REALTIME_SERVER_EVENT_FIELDS, isKnownServerEventType, unknownFieldsOf } from './realtime-event-fields.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LATENCY_BUCKETS, MetricsRegistry } from './metrics-registry.js';
 import {
   OnBridgeEvent,
+  isKnownServerEventType,
   type CallAcceptedEvent,
   type CallEndedEvent,
   type CallRejectedEvent,
@@ -11,42 +12,6 @@ import {
   type TranscriptLine,
 } from '#events';
 
-/**
- * The event types counted by name; anything else (new or misspelt types from the wire) is counted as `other`, so a
- * sender cannot grow the number of series.
- */
-const KNOWN_EVENT_TYPES = new Set([
-  'session.created',
-  'session.updated',
-  'conversation.item.added',
-  'conversation.item.done',
-  'conversation.item.created',
-  'conversation.item.input_audio_transcription.delta',
-  'conversation.item.input_audio_transcription.completed',
-  'conversation.item.input_audio_transcription.failed',
-  'conversation.item.truncated',
-  'input_audio_buffer.speech_started',
-  'input_audio_buffer.speech_stopped',
-  'input_audio_buffer.committed',
-  'input_audio_buffer.dtmf_event_received',
-  'output_audio_buffer.started',
-  'output_audio_buffer.stopped',
-  'output_audio_buffer.cleared',
-  'response.created',
-  'response.done',
-  'response.output_item.added',
-  'response.output_item.done',
-  'response.content_part.added',
-  'response.content_part.done',
-  'response.output_audio_transcript.delta',
-  'response.output_audio_transcript.done',
-  'response.output_text.delta',
-  'response.output_text.done',
-  'response.function_call_arguments.delta',
-  'response.function_call_arguments.done',
-  'rate_limits.updated',
-  'error',
-]);
 
 /** Call, sideband, tool and transcript metrics, read off the bus. */
 @Injectable()
@@ -111,7 +76,9 @@ export class BridgeMetricsListener {
   @OnBridgeEvent('realtime.event')
   onRealtimeEvent({ event }: RealtimeEventReceived): void {
     // Every event of every call passes here: the labelled child is looked up once per type, not hashed per event.
-    const type = KNOWN_EVENT_TYPES.has(event.type) ? event.type : 'other';
+    // Types the SDK does not know (new or misspelt ones from the wire) are counted as `other`, so that a sender
+    // cannot grow the number of series.
+    const type = isKnownServerEventType(event.type) ? event.type : 'other';
     let counter = this.eventCounters.get(type);
     if (counter === undefined) {
       counter = this.realtimeEvents.labels(type);

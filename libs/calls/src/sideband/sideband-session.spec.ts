@@ -5,6 +5,7 @@ import type { Logger } from '@nestjs/common';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import type { CallEndReason, RealtimeServerEvent } from '#events';
 import { SidebandSession, type SidebandSessionOptions } from './sideband-session.js';
+import type { IgnoredFrame } from './sideband-wire-audit.js';
 
 const servers: WebSocketServer[] = [];
 const clients: WebSocket[] = [];
@@ -27,6 +28,8 @@ interface Harness {
   /** The server's end of the socket. */
   peer: WebSocket;
   events: RealtimeServerEvent[];
+  /** Frames reported as carrying no readable event. */
+  ignored: Array<{ kind: IgnoredFrame; size: number }>;
   logger: { warn: jest.Mock; log: jest.Mock; error: jest.Mock };
   onClose: jest.Mock<(reason: CallEndReason, code: number) => void>;
   /** Resolves with the first event satisfying `predicate` (past or future). */
@@ -74,6 +77,7 @@ async function openSession(
   const ended = new Promise<[CallEndReason, number]>((resolve) => (resolveEnded = resolve));
   const onClose = jest.fn((reason: CallEndReason, code: number) => resolveEnded([reason, code]));
   const logger = { warn: jest.fn(), log: jest.fn(), error: jest.fn() };
+  const ignored: Array<{ kind: IgnoredFrame; size: number }> = [];
 
   const session = new SidebandSession('rtc_test', client, {
     pingIntervalMs: options.pingIntervalMs ?? 60_000,
@@ -86,6 +90,7 @@ async function openSession(
         waiter.resolve(event);
       }
     },
+    onIgnoredFrame: (kind, size) => ignored.push({ kind, size }),
     onClose,
   });
 
@@ -94,7 +99,7 @@ async function openSession(
     if (seen) return Promise.resolve(seen);
     return new Promise<RealtimeServerEvent>((resolve) => waiters.push({ predicate, resolve }));
   };
-  return { session, peer, events, logger, onClose, eventWhere, ended };
+  return { session, peer, events, ignored, logger, onClose, eventWhere, ended };
 }
 
 const frame = (event: Record<string, unknown>) => JSON.stringify(event);
@@ -137,7 +142,7 @@ describe('SidebandSession', () => {
 
     it('never delivers audio deltas, binary frames or non-JSON frames', async () => {
       const audio = 'QUJD'.repeat(100_000);
-      const { peer, events, eventWhere, logger } = await openSession({}, {}, [
+      const { peer, events, ignored, eventWhere, logger } = await openSession({}, {}, [
         frame({ event_id: 'a0', type: 'response.output_audio.delta', delta: audio }),
       ]);
       peer.send(frame({ type: 'response.output_audio_transcript.delta', delta: 'Hi' }));
@@ -153,6 +158,16 @@ describe('SidebandSession', () => {
       peer.send(END);
       await eventWhere(isEnd);
       expect(events).toEqual([{ type: 'response.output_audio_transcript.delta', delta: 'Hi' }, { type: 'test.end' }]);
+      // Nothing is dropped silently: every frame but the audio deltas is reported, by kind and size.
+      expect(ignored).toEqual([
+        { kind: 'binary', size: frame({ type: 'response.created' }).length },
+        { kind: 'not_json', size: 16 },
+        { kind: 'not_json', size: 18 },
+        { kind: 'no_type', size: 2 },
+        { kind: 'no_type', size: 4 },
+        { kind: 'no_type', size: 13 },
+        { kind: 'no_type', size: 10 },
+      ]);
       // Ignored frames are logged without their content.
       const logged = logger.warn.mock.calls.map((call) => String(call[0])).join('\n');
       expect(logged).not.toContain('this is not json');
@@ -177,7 +192,20 @@ describe('SidebandSession', () => {
         event_id: 'event_890',
         error,
       });
-      expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/invalid_request_error.*invalid_event.*evt_567/));
+      expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/invalid_request_error.*invalid_event.*evt_567 \(not an event this call sent recently\)/));
+    });
+
+    it('tells an error naming one of its own events from one naming an event it never sent', async () => {
+      const { session, peer, eventWhere, logger } = await openSession();
+      const sent = nextMessage(peer);
+      session.send({ type: 'response.create' });
+      const ours = (await sent).event_id as string;
+      peer.send(frame({ type: 'error', error: { type: 'invalid_request_error', code: 'x', message: 'm', event_id: ours } }));
+      await eventWhere((e) => e.type === 'error');
+      const line = String(logger.warn.mock.calls.at(-1)?.[0]);
+      expect(line).toContain(`event_id=${ours}:`);
+      expect(line).not.toContain('not an event');
+      expect(session.isOpen).toBe(true);
     });
 
     it('only ever delivers string event types', async () => {

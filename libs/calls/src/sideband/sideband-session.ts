@@ -2,17 +2,22 @@ import type { Logger } from '@nestjs/common';
 import WebSocket from 'ws';
 import type { CallEndReason, RealtimeClientEvent, RealtimeServerEvent } from '#events';
 import { gaEventName, isAudioDeltaFrame } from './realtime-event-names.js';
+import type { IgnoredFrame } from './sideband-wire-audit.js';
 
 export interface SidebandSessionOptions {
   pingIntervalMs: number;
   sessionCapMs: number;
   logger: Logger;
   onEvent: (event: RealtimeServerEvent) => void;
+  /** A frame without a readable event (its size in bytes; never its content). */
+  onIgnoredFrame: (kind: IgnoredFrame, size: number) => void;
   onClose: (reason: CallEndReason, closeCode: number) => void;
 }
 
 /** How long a close handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 2000;
+/** Client event ids remembered, to tell whether an `error` event names one of ours. */
+const SENT_IDS_KEPT = 256;
 
 /**
  * One call's sideband WebSocket, from open to close. It turns frames into typed events, stamps client events,
@@ -25,6 +30,8 @@ export class SidebandSession {
   private expectedEndReason: CallEndReason | undefined;
   private awaitingPong = false;
   private sent = 0;
+  /** The latest client event ids sent, oldest first. */
+  private readonly sentIds = new Set<string>();
   private readonly watchdog: NodeJS.Timeout;
   private readonly cap: NodeJS.Timeout;
   readonly closed: Promise<void>;
@@ -65,6 +72,8 @@ export class SidebandSession {
     if (!this.isOpen) return false;
     const stamped = event.event_id ? event : { ...event, event_id: `evt_bridge_${this.callId}_${++this.sent}` };
     this.socket.send(JSON.stringify(stamped));
+    this.sentIds.add(stamped.event_id as string);
+    if (this.sentIds.size > SENT_IDS_KEPT) this.sentIds.delete(this.sentIds.values().next().value as string);
     return true;
   }
 
@@ -89,18 +98,21 @@ export class SidebandSession {
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     this.awaitingPong = false;
-    if (isBinary) return;
+    if (isBinary) {
+      this.options.onIgnoredFrame('binary', byteLength(data));
+      return;
+    }
     const frame = data.toString();
     if (isAudioDeltaFrame(frame)) return;
     let event: unknown;
     try {
       event = JSON.parse(frame);
     } catch {
-      this.options.logger.warn(`[${this.callId}] sideband frame is not JSON (${frame.length} chars), ignored`);
+      this.options.onIgnoredFrame('not_json', frame.length);
       return;
     }
     if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') {
-      this.options.logger.warn(`[${this.callId}] sideband frame without an event type, ignored`);
+      this.options.onIgnoredFrame('no_type', frame.length);
       return;
     }
     const typed = event as RealtimeServerEvent;
@@ -112,9 +124,12 @@ export class SidebandSession {
   private logServerError(event: RealtimeServerEvent): void {
     const error = (event.error ?? {}) as Record<string, unknown>;
     const field = (name: string) => (typeof error[name] === 'string' ? String(error[name]).slice(0, 300) : '-');
+    // An error may name an event we never sent (or one sent too long ago to remember): say so, and go on.
+    const eventId = error.event_id;
+    const cause = typeof eventId !== 'string' ? '' : this.sentIds.has(eventId) ? '' : ' (not an event this call sent recently)';
     this.options.logger.warn(
       `[${this.callId}] realtime error type=${field('type')} code=${field('code')} ` +
-        `event_id=${field('event_id')}: ${field('message')}`,
+        `event_id=${field('event_id')}${cause}: ${field('message')}`,
     );
   }
 
@@ -128,4 +143,9 @@ export class SidebandSession {
     this.awaitingPong = true;
     this.socket.ping();
   }
+}
+
+function byteLength(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) return data.reduce((total, chunk) => total + chunk.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
