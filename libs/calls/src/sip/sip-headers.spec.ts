@@ -209,6 +209,14 @@ describe('parseCallContext', () => {
     expect(sipHeaders[1].value).toBe('a'.repeat(1023));
   });
 
+  it('drops a display name too long to keep, not the address after it', () => {
+    const name = `"${'A very long caller name '.repeat(250)}"`;
+    const { sipHeaders, callerNumber, fromUri } = parseCallContext('c', [h('From', `  ${name}   <sip:+14155550123@carrier.example>;tag=9f`)]);
+    expect(callerNumber).toBe('+14155550123');
+    expect(fromUri).toBe('sip:+14155550123@carrier.example');
+    expect(sipHeaders[0].value).toBe('<sip:+14155550123@carrier.example>;tag=9f');
+  });
+
   it('keeps at most 100 headers', () => {
     const input = Array.from({ length: 150 }, (_, i) => h(`X-${i}`, String(i)));
     const { sipHeaders } = parseCallContext('c', input);

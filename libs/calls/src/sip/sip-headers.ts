@@ -107,7 +107,17 @@ function cleanHeader(entry: unknown): SipHeader | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
   const { name, value } = entry as { name?: unknown; value?: unknown };
   if (typeof name !== 'string' || typeof value !== 'string') return undefined;
-  return { name: truncate(name), value: truncate(value) };
+  return { name: truncate(name), value: truncate(value.length > MAX_VALUE_LENGTH ? withoutLongDisplayName(value) : value) };
+}
+
+/**
+ * A name-addr whose display name alone is too long (`"<5,000 characters>" <sip:+1…@host>;tag=…`) keeps its address:
+ * the display name is never read, and cutting the value would cut the number off with it.
+ */
+function withoutLongDisplayName(value: string): string {
+  const text = value.trim();
+  const open = angleOpen(text);
+  return open !== undefined && open > 0 ? text.slice(open) : value;
 }
 
 /** Cuts to MAX_VALUE_LENGTH code units without leaving half a surrogate pair at the end. */
