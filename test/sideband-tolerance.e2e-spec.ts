@@ -15,7 +15,9 @@ describe('a sideband that behaves like a real server', () => {
     h = await startHarness({ ADMIN_API_TOKEN: TOKEN, WELCOME_MESSAGE: 'Hello from the test.' });
   });
   afterAll(async () => h?.close());
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
 
   const transcriptOf = async (callId: string) => {
     await h.bus.waitFor('call.transcript.completed', (e) => e.callId === callId);
