@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeDiscord, script, type FakeDiscordMessage } from '#emulator';
+import { DISCORD_SUCCESS_SHAPES, FakeDiscord, script, type FakeDiscordMessage } from '#emulator';
 import { Notifications } from '#notifications';
 import { NotificationOutbox } from '#storage';
 import { startHarness, type Harness } from './support/harness.js';
@@ -79,6 +79,21 @@ describe('live transcripts in Discord', () => {
       expect(message.wait).toBe(true);
       expect(codePoints(message.content)).toBeLessThanOrEqual(2000);
       expect(message.content).not.toMatch(/\]\(http/);
+    }
+  });
+
+  it.each(DISCORD_SUCCESS_SHAPES)('takes every answer shape of a saved message (%s): each line once, in order, no resend', async (shape) => {
+    discord.setReplyShape(webhookId, shape);
+    try {
+      const requestsBefore = discord.requests.filter((r) => r.webhookId === webhookId).length;
+      const { messages } = await call(script().callerSays('First question?').agentSays('First answer.').callerSays('Second?').agentSays('Second answer.').hangup());
+      const lines = posted(messages);
+      expect(lines.filter((l) => /^(Caller|Agent):/.test(l))).toEqual(['Caller: First question?', 'Agent: First answer.', 'Caller: Second?', 'Agent: Second answer.']);
+      expect(lines.filter((l) => l.startsWith('☎️ **Call ended**'))).toHaveLength(1);
+      // Every request was a delivery taken as such: none was sent again.
+      expect(discord.requests.filter((r) => r.webhookId === webhookId).length - requestsBefore).toBe(messages.length);
+    } finally {
+      discord.setReplyShape(webhookId, 'message');
     }
   });
 

@@ -27,10 +27,21 @@ export interface FakeDiscordMessage {
 export interface FakeDiscordResponse {
   status: number;
   body?: unknown;
+  /** A body sent verbatim instead of `body` as JSON (a proxy's HTML error page, an empty body with a JSON type). */
+  raw?: { text: string; contentType?: string };
   headers?: Record<string, string>;
   /** Answer after this long (a slow Discord; exceeds the client's timeout). */
   delayMs?: number;
 }
+
+/**
+ * The shapes in which a saved message may be answered: the message object (Discord with `?wait=true`), 204 (Discord
+ * without it), an empty 200, an empty 200 labelled JSON and sent chunked, or the message object with fields nobody
+ * documented and a charset in its content type. The bridge must take each as delivered.
+ */
+export const DISCORD_SUCCESS_SHAPES = ['message', 'no-content', 'empty', 'empty-json-chunked', 'extra-fields'] as const;
+
+export type DiscordSuccessShape = (typeof DISCORD_SUCCESS_SHAPES)[number];
 
 /** One request as the fake saw it. */
 export interface FakeDiscordRequest {
@@ -48,6 +59,11 @@ export interface FakeDiscordOptions {
   host?: string;
   /** Larger bodies get 413 (Discord: 40005). Default 25 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How a saved message is answered (default: the message object with `?wait=true`, 204 without). A webhook's own
+   * shape (`setReplyShape`) takes precedence.
+   */
+  replyShape?: DiscordSuccessShape;
 }
 
 interface Webhook {
@@ -57,6 +73,7 @@ interface Webhook {
   bucket: string;
   deleted: boolean;
   faults: FakeDiscordResponse[];
+  replyShape?: DiscordSuccessShape;
   windowStart: number;
   used: number;
 }
@@ -64,6 +81,7 @@ interface Webhook {
 interface Answer {
   status: number;
   body?: unknown;
+  raw?: { text: string; contentType?: string; chunked?: boolean };
   headers?: Record<string, string>;
   delayMs?: number;
 }
@@ -174,6 +192,11 @@ export class FakeDiscord {
     this.webhook(webhookId).faults.push(...responses);
   }
 
+  /** How this webhook answers a saved message from now on (see `DISCORD_SUCCESS_SHAPES`). */
+  setReplyShape(webhookId: string, shape: DiscordSuccessShape): void {
+    this.webhook(webhookId).replyShape = shape;
+  }
+
   /** Makes a webhook dead: every request answers 404 {code:10015, message:'Unknown Webhook'}. */
   deleteWebhook(webhookId: string): void {
     this.webhook(webhookId).deleted = true;
@@ -230,9 +253,17 @@ export class FakeDiscord {
     this.requests.push({ webhookId, status: answer.status, at });
     if (answer.delayMs) await this.delay(answer.delayMs);
     if (res.destroyed || res.headersSent) return;
-    const payload = answer.body === undefined || answer.status === 204 ? '' : JSON.stringify(answer.body);
+    if (answer.raw?.chunked) {
+      // No length: Node sends the body chunked (here, the terminating chunk alone).
+      res.writeHead(answer.status, { ...(answer.raw.contentType ? { 'content-type': answer.raw.contentType } : {}), ...answer.headers });
+      res.flushHeaders();
+      res.end();
+      return;
+    }
+    const payload = answer.raw ? answer.raw.text : answer.body === undefined || answer.status === 204 ? '' : JSON.stringify(answer.body);
+    const contentType = answer.raw ? answer.raw.contentType : payload ? 'application/json' : undefined;
     res.writeHead(answer.status, {
-      ...(payload ? { 'content-type': 'application/json' } : {}),
+      ...(contentType ? { 'content-type': contentType } : {}),
       'content-length': Buffer.byteLength(payload),
       ...answer.headers,
     });
@@ -274,9 +305,33 @@ export class FakeDiscord {
       receivedAt: at,
     };
     this.record(message);
-    const status = fault?.status ?? (wait ? 200 : 204);
-    const body = fault?.body ?? (status === 204 ? undefined : this.messageObject(webhook, message));
-    return { status, body, delayMs: fault?.delayMs, headers: { ...headers, ...fault?.headers } };
+    if (fault) {
+      const body = fault.body ?? (fault.status === 204 ? undefined : this.messageObject(webhook, message));
+      return { status: fault.status, body, raw: fault.raw, delayMs: fault.delayMs, headers: { ...headers, ...fault.headers } };
+    }
+    return { ...this.saved(webhook, message, webhook.replyShape ?? this.options.replyShape ?? (wait ? 'message' : 'no-content')), headers };
+  }
+
+  /** The answer to a saved message, in `shape`. */
+  private saved(webhook: Webhook, message: FakeDiscordMessage, shape: DiscordSuccessShape): Answer {
+    switch (shape) {
+      case 'message':
+        return { status: 200, body: this.messageObject(webhook, message) };
+      case 'no-content':
+        return { status: 204 };
+      case 'empty':
+        return { status: 200, raw: { text: '' } };
+      case 'empty-json-chunked':
+        return { status: 200, raw: { text: '', contentType: 'application/json', chunked: true } };
+      case 'extra-fields':
+        return {
+          status: 200,
+          raw: {
+            contentType: 'application/json; charset=utf-8',
+            text: JSON.stringify({ ...this.messageObject(webhook, message), interaction_metadata: null, future_field: { nested: [1] }, position: 0 }),
+          },
+        };
+    }
   }
 
   private record(message: FakeDiscordMessage): void {

@@ -2,7 +2,7 @@ export { OpenAIEmulator, EmulatedCall, type EmulatorOptions, type RecordedReques
 export { ConversationScript, script, type HangupClose, type ScriptSource, type ScriptStep, type ServerEvent, type CallerTurnOptions, type AgentTurnOptions, type ToolCallOptions } from './conversation-script.js';
 export { signWebhook, newWebhookSecret } from './webhook-signer.js';
 export { demoConversation } from './demo-conversation.js';
-export { FakeDiscord, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';
+export { FakeDiscord, DISCORD_SUCCESS_SHAPES, type DiscordSuccessShape, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';
 export {
   FakeTwilio,
   type FakeTwilioOptions,

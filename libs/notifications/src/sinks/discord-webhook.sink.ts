@@ -54,7 +54,9 @@ export class DiscordWebhookSink implements NotificationSink {
     }
     const json = parseJson(text);
     if (status === 429) {
-      const retryAfter = Number(json?.retry_after ?? response.headers.get('retry-after'));
+      // Discord's JSON says how long to wait; a proxy's 429 may only have Retry-After, or nothing (then a second).
+      const hint = json?.retry_after ?? response.headers.get('retry-after');
+      const retryAfter = hint === null || hint === undefined || hint === '' ? NaN : Number(hint);
       const afterMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : 1000;
       return { kind: 'retry', afterMs, reason: `rate limited${json?.global ? ' (global)' : ''}` };
     }
