@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql, type Kysely } from 'kysely';
-import { FakeDiscord, FakeTwilio, script, type EmulatedCall, type FakeTwilioRequest, type PlacedCall } from '#emulator';
+import { FakeDiscord, FakeTwilio, TWILIO_REPLY_SHAPES, script, type EmulatedCall, type FakeTwilioRequest, type PlacedCall } from '#emulator';
 import { CallRecordsRepository, ConferenceLinks, KYSELY } from '#storage';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, type Harness } from './support/harness.js';
@@ -381,6 +381,35 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(transfer).toEqual(['dialing', 'joined']);
     });
 
+    it.each(TWILIO_REPLY_SHAPES)('completes a warm transfer whatever the shape of Twilio\'s answers (%s)', async (shape) => {
+      fake.replyShape = shape;
+      try {
+        fake.nextParticipant({ label: 'human agent' }, { afterMs: 50, event: 'ringing' }, { afterMs: 150, event: 'join' });
+        const conversation = script()
+          .callerSays('A person, please.')
+          .toolCall('transfer_to_human', { reason: 'asked for a person' }, { callId: 'call_shape' })
+          .expect('response.create')
+          .agentSays('Connecting you now.');
+        const placed = await fake.placeCall({ from: CALLER, to: DIALLED, openaiScript: conversation });
+        expect(placed.status).toBe(200);
+        const openai = await fake.openaiCall(placed.callSid);
+        const ended = await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId, 10_000);
+        expect(ended.reason).toBe('transferred');
+        expect(outputOf(openai, 'call_shape')).toMatchObject({ status: 'connecting' });
+        expect(humanRequests(placed).map((r) => r.status)).toEqual([201]);
+        expect(updatesOf(agentLeg(placed).callSid).map((r) => r.status)).toEqual([200]);
+        const humanLeg = fake.participants.find((p) => p.conferenceName === placed.callSid && p.label === 'human agent')!;
+        expect(await links.get(placed.callSid)).toMatchObject({
+          agentCallSid: agentLeg(placed).callSid,
+          humanStatus: 'joined',
+          humanCallSid: humanLeg.callSid,
+          agentStatus: 'left',
+        });
+      } finally {
+        fake.replyShape = 'documented';
+      }
+    });
+
     it('tells the model when the human does not answer, posts it, and the agent keeps helping the caller', async () => {
       fake.nextParticipant({ label: 'human agent' }, { afterMs: 100, event: 'ringing' }, { afterMs: 300, event: 'no-answer' });
       const conversation = script()
@@ -435,14 +464,19 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(outputOf(openai, 'call_429')).toMatchObject({ status: 'connecting' });
     });
 
-    it('reports a Twilio 500 to the model at once (not retried), and the call goes on', async () => {
+    it.each([
+      ['500 with Twilio\'s JSON', { status: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } }],
+      ['502 with a proxy\'s HTML page', { status: 502, raw: { text: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' } }],
+      ['503 with no body', { status: 503, raw: { text: '' } }],
+    ])('reports a Twilio %s to the model at once (not retried), and the call goes on', async (_name, fault) => {
+      const status = fault.status;
       const conversation = script()
         .toolCall('transfer_to_human', {}, { callId: 'call_500' })
         .expect('response.create')
         .agentSays("I'm sorry, I couldn't put you through. Can I help another way?")
         .hangup();
       const placed = await fake.placeCall({ openaiScript: conversation });
-      fake.respondNext('participants.create', { status: 500, body: { code: 20500, message: 'Internal Server Error', status: 500 } });
+      fake.respondNext('participants.create', fault);
       const openai = await fake.openaiCall(placed.callSid);
       const ended = await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId, 10_000);
       expect(ended.reason).toBe('remote_closed');
@@ -454,9 +488,9 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
         },
       });
       expect(humanRequests(placed)).toHaveLength(1);
-      expect(humanRequests(placed)[0].status).toBe(500);
+      expect(humanRequests(placed)[0].status).toBe(status);
       const failed = await waitUntil(() => discordLinesOf(discord, discordId, openai.callId).find((line) => line.includes('Transfer failed')));
-      expect(failed).toMatch(/Twilio refused the call \\?\(HTTP 500\\?\)/);
+      expect(failed).toMatch(new RegExp(`Twilio refused the call \\\\?\\(HTTP ${status}\\\\?\\)`));
     });
   });
 

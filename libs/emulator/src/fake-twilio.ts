@@ -31,10 +31,21 @@ export interface FakeTwilioRequest {
   at: number;
 }
 
+/**
+ * How successful REST answers are written: `documented` (the fields Twilio documents for the resource, as before),
+ * `full` (every field a real answer has, many the bridge never reads, plus fields nobody documented yet), or `nulls`
+ * (every optional field null, as Twilio sends them for a participant that is not set up yet).
+ */
+export const TWILIO_REPLY_SHAPES = ['documented', 'full', 'nulls'] as const;
+
+export type TwilioReplyShape = (typeof TWILIO_REPLY_SHAPES)[number];
+
 /** A queued answer for the next request of one action; see {@link FakeTwilio.respondNext}. */
 export interface FakeTwilioResponse {
   status: number;
   body?: unknown;
+  /** A body sent verbatim instead of `body` as JSON (a proxy's HTML error page, or nothing). */
+  raw?: { text: string; contentType?: string };
   /** Answer after this long (past the client's timeout, to make it give up). */
   delayMs?: number;
 }
@@ -137,6 +148,8 @@ export class FakeTwilio {
   private http?: LocalServer;
   private sequence = 0;
   private stopped = false;
+  /** How successful answers are written from now on (see `TWILIO_REPLY_SHAPES`). */
+  replyShape: TwilioReplyShape = 'documented';
 
   constructor(private readonly options: FakeTwilioOptions) {
     if (!/^AC[0-9a-fA-F]{32}$/.test(options.accountSid)) throw new RangeError('accountSid must be AC followed by 32 hex digits');
@@ -335,8 +348,10 @@ export class FakeTwilio {
       await new Promise((resolve) => this.later(answer.delayMs!, () => resolve(undefined)));
     }
     if (!res.destroyed) {
-      const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
-      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+      const body = answer.status < 300 ? shaped(answer.body, this.replyShape) : answer.body;
+      const payload = answer.raw ? answer.raw.text : body === undefined ? '' : JSON.stringify(body);
+      const contentType = answer.raw ? answer.raw.contentType : 'application/json';
+      res.writeHead(answer.status, { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': Buffer.byteLength(payload) });
       res.end(payload);
     }
     after?.();
@@ -662,4 +677,39 @@ function unescapeXml(text: string): string {
 /** Looks like Twilio's CallToken: an opaque, URL-safe token (a JWT-like string). */
 function fakeCallToken(): string {
   return `eyJ${randomBytes(24).toString('base64url')}.${randomBytes(48).toString('base64url')}`;
+}
+
+/** Fields the bridge reads from an answer, so that `nulls` never blanks them: the resource's own SID. */
+const IDENTITY_FIELDS = new Set(['sid', 'call_sid', 'account_sid']);
+
+/** A successful answer's body in `shape`. */
+function shaped(body: unknown, shape: TwilioReplyShape): unknown {
+  if (typeof body !== 'object' || body === null || shape === 'documented') return body;
+  const fields = body as Record<string, unknown>;
+  if (shape === 'nulls') {
+    return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, IDENTITY_FIELDS.has(name) ? value : null]));
+  }
+  const now = new Date().toUTCString();
+  return {
+    api_version: '2010-04-01',
+    date_created: now,
+    date_updated: now,
+    price: null,
+    price_unit: 'USD',
+    direction: 'outbound-api',
+    answered_by: null,
+    caller_name: null,
+    forwarded_from: null,
+    group_sid: null,
+    parent_call_sid: null,
+    phone_number_sid: null,
+    queue_time: '0',
+    start_time: null,
+    end_time: null,
+    duration: null,
+    trunk_sid: null,
+    subresource_uris: { notifications: '/2010-04-01/…/Notifications.json', recordings: '/2010-04-01/…/Recordings.json' },
+    future_field: { nested: [1, null] },
+    ...fields,
+  };
 }

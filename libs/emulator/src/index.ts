@@ -5,6 +5,8 @@ export { demoConversation } from './demo-conversation.js';
 export { FakeDiscord, DISCORD_SUCCESS_SHAPES, type DiscordSuccessShape, type FakeDiscordMessage, type FakeDiscordResponse, type FakeDiscordRequest, type FakeDiscordOptions } from './fake-discord.js';
 export {
   FakeTwilio,
+  TWILIO_REPLY_SHAPES,
+  type TwilioReplyShape,
   type FakeTwilioOptions,
   type FakeTwilioRequest,
   type FakeTwilioResponse,
