@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
-import { FakeDiscord } from './fake-discord.js';
+import { DISCORD_SUCCESS_SHAPES, FakeDiscord, type DiscordSuccessShape } from './fake-discord.js';
 
 const idOf = (url: string) => FakeDiscord.webhookIdOf(url);
 const postJson = (url: string, body: unknown) =>
@@ -164,6 +164,124 @@ describe('FakeDiscord', () => {
     await postJson(url, { content: 'b' });
     expect((await waiting).map((m) => m.content)).toEqual(['a', 'b']);
     await expect(discord.waitForMessages(id, 3, 50)).rejects.toThrow(/2 of 3 messages/);
+  });
+});
+
+/** What each reply shape puts on the wire for a saved message. */
+const WIRE: Record<DiscordSuccessShape, { status: number; contentType: string | null; chunked: boolean; body: 'message' | 'extra' | '' }> = {
+  message: { status: 200, contentType: 'application/json', chunked: false, body: 'message' },
+  'no-content': { status: 204, contentType: null, chunked: false, body: '' },
+  empty: { status: 200, contentType: null, chunked: false, body: '' },
+  'empty-json-chunked': { status: 200, contentType: 'application/json', chunked: true, body: '' },
+  'extra-fields': { status: 200, contentType: 'application/json; charset=utf-8', chunked: false, body: 'extra' },
+};
+
+describe('FakeDiscord reply shapes', () => {
+  let discord: FakeDiscord | undefined;
+  afterEach(async () => {
+    await discord?.stop();
+    discord = undefined;
+  });
+
+  /** Posts one message with `?wait=true` (as the bridge does) and reads the raw answer. */
+  async function send(url: string, content: string) {
+    const response = await postJson(`${url}?wait=true`, { content, allowed_mentions: { parse: [] }, flags: 4 });
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      length: response.headers.get('content-length'),
+      chunked: response.headers.get('transfer-encoding') === 'chunked',
+      retryAfter: response.headers.get('retry-after'),
+      text: await response.text(),
+    };
+  }
+
+  it('lists every shape, and each has its wire form here', () => {
+    expect([...DISCORD_SUCCESS_SHAPES].sort()).toEqual(Object.keys(WIRE).sort());
+  });
+
+  it.each(DISCORD_SUCCESS_SHAPES)('answers a saved message as %s, and records it exactly as the default answer does', async (shape) => {
+    discord = await new FakeDiscord().start();
+    const plainUrl = discord.webhookUrl();
+    const shapedUrl = discord.webhookUrl();
+    const shapedId = idOf(shapedUrl);
+    discord.setReplyShape(shapedId, shape);
+    await send(plainUrl, 'Caller: hello');
+    const answer = await send(shapedUrl, 'Caller: hello');
+
+    const wire = WIRE[shape];
+    expect(answer.status).toBe(wire.status);
+    expect(answer.contentType).toBe(wire.contentType);
+    expect(answer.chunked).toBe(wire.chunked);
+    if (wire.chunked) expect(answer.length).toBeNull();
+    else if (wire.body === '') expect(answer.length ?? '0').toBe('0');
+    if (wire.body === '') expect(answer.text).toBe('');
+    else {
+      const object = JSON.parse(answer.text) as Record<string, unknown>;
+      expect(object).toMatchObject({ content: 'Caller: hello', webhook_id: shapedId, type: 0 });
+      if (wire.body === 'extra') expect(object).toHaveProperty('future_field');
+      else expect(object).not.toHaveProperty('future_field');
+    }
+
+    // The message is recorded as it is with Discord's own answer: only the webhook and the id differ.
+    const [plain, shaped] = discord.messages;
+    const { id: _a, webhookId: _b, receivedAt: _c, ...plainRest } = plain;
+    const { id: _d, webhookId, receivedAt: _e, ...shapedRest } = shaped;
+    expect(webhookId).toBe(shapedId);
+    expect(shapedRest).toEqual(plainRest);
+    expect(shapedRest).toEqual({ content: 'Caller: hello', allowedMentions: { parse: [] }, flags: 4, embeds: [], files: [], wait: true });
+    expect(discord.requests.map((r) => r.status)).toEqual([200, wire.status]);
+  });
+
+  it('the replyShape option answers every webhook; a webhook\'s own shape wins; undefined goes back to the option', async () => {
+    discord = await new FakeDiscord({ replyShape: 'no-content' }).start();
+    const url = discord.webhookUrl();
+    const other = discord.webhookUrl();
+    expect((await send(url, 'one')).status).toBe(204);
+    expect((await send(other, 'two')).status).toBe(204);
+
+    discord.setReplyShape(idOf(url), 'extra-fields');
+    expect(await send(url, 'three')).toMatchObject({ status: 200, contentType: 'application/json; charset=utf-8' });
+    expect((await send(other, 'four')).status).toBe(204);
+
+    discord.setReplyShape(idOf(url), undefined);
+    expect((await send(url, 'five')).status).toBe(204);
+    expect(discord.messages.map((m) => m.content)).toEqual(['one', 'two', 'three', 'four', 'five']);
+  });
+
+  it('a shape does not change refusals, faults or rate limiting', async () => {
+    discord = await new FakeDiscord({ replyShape: 'empty', rateLimit: { requests: 2, windowMs: 5000 } }).start();
+    const url = discord.webhookUrl();
+    const id = idOf(url);
+    expect((await send(url, 'a'.repeat(2001))).status).toBe(400);
+    discord.respondNext(id, { status: 201 }); // a queued 2xx keeps its own answer: the message object
+    const queued = await send(url, 'queued');
+    expect(queued.status).toBe(201);
+    expect(JSON.parse(queued.text)).toMatchObject({ content: 'queued' });
+    const saved = await send(url, 'saved');
+    expect(saved).toMatchObject({ status: 200, text: '' });
+    const limited = await send(url, 'over the limit');
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(limited.text)).toMatchObject({ retry_after: expect.any(Number) });
+    expect(discord.messages.map((m) => m.content)).toEqual(['queued', 'saved']);
+  });
+
+  it('sends a raw error body verbatim: a proxy page, an empty 500, a 429 with only Retry-After; none is recorded', async () => {
+    discord = await new FakeDiscord().start();
+    const url = discord.webhookUrl();
+    const html = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+    discord.respondNext(
+      idOf(url),
+      { status: 502, raw: { text: html, contentType: 'text/html' } },
+      { status: 500, raw: { text: '' } },
+      { status: 429, raw: { text: '' }, headers: { 'retry-after': '2' } },
+    );
+    expect(await send(url, 'x')).toMatchObject({ status: 502, contentType: 'text/html', text: html });
+    expect(await send(url, 'x')).toMatchObject({ status: 500, contentType: null, text: '' });
+    const limited = await send(url, 'x');
+    expect(limited).toMatchObject({ status: 429, contentType: null, retryAfter: '2', text: '' });
+    expect(discord.messages).toEqual([]);
+    expect(discord.requests.map((r) => r.status)).toEqual([502, 500, 429]);
   });
 });
 

@@ -192,8 +192,11 @@ export class FakeDiscord {
     this.webhook(webhookId).faults.push(...responses);
   }
 
-  /** How this webhook answers a saved message from now on (see `DISCORD_SUCCESS_SHAPES`). */
-  setReplyShape(webhookId: string, shape: DiscordSuccessShape): void {
+  /**
+   * How this webhook answers a saved message from now on (see `DISCORD_SUCCESS_SHAPES`); `undefined` goes back to
+   * the fake's `replyShape` option, else Discord's own answer (the message object with `?wait=true`, 204 without).
+   */
+  setReplyShape(webhookId: string, shape: DiscordSuccessShape | undefined): void {
     this.webhook(webhookId).replyShape = shape;
   }
 
