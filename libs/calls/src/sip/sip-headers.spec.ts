@@ -217,6 +217,46 @@ describe('parseCallContext', () => {
     expect(sipHeaders[0].value).toBe('<sip:+14155550123@carrier.example>;tag=9f');
   });
 
+  it('never reads a number from where a long value was cut (it could be a shorter, different number)', () => {
+    /** `before`, a quoted display name, then `uri`, sized so that the 1,024 characters kept end one short of the URI's end. */
+    const cutInside = (before: string, uri: string) => `${before}"${'A'.repeat(1024 - before.length - uri.length - 2)}" ${uri}`;
+    const context = parseCallContext('c', [
+      h('From', cutInside('', 'tel:+14155550123')),
+      h('To', cutInside('', 'tel:+18005551212')),
+      h('Diversion', cutInside('<sip:voicemail@pbx>, ', 'tel:+14155550999')),
+    ]);
+    expect(context.sipHeaders.map((header) => header.value.slice(-15))).toEqual(['tel:+1415555012', 'tel:+1800555121', 'tel:+1415555099']);
+    // Each kept prefix is itself a valid-looking E.164 number: reading it would give the call the wrong numbers.
+    for (const { value } of context.sipHeaders) expect(toE164(value.slice(value.lastIndexOf('"') + 1))).toMatch(E164);
+    expect(context.callerNumber).toBeUndefined();
+    expect(context.fromUri).toBeUndefined();
+    expect(context.dialledNumber).toBeUndefined();
+    expect(context.forwardedFrom).toBeUndefined();
+  });
+
+  it('still reads a cut value up to its last ">" (a name-addr followed by huge parameters or list entries)', () => {
+    const context = parseCallContext('c', [
+      h('From', `"Alice" <sip:+14155550123@h>;tag=${'x'.repeat(5000)}`),
+      h('P-Asserted-Identity', `<sip:anonymous@anonymous.invalid>, <tel:+447700900123>, ${'"B" <sip:b@h>, '.repeat(200)}`),
+      h('Diversion', `<sip:+14155550999@carrier>;reason=${'y'.repeat(5000)}`),
+    ]);
+    expect(context).toMatchObject({ callerNumber: '+447700900123', fromUri: 'sip:+14155550123@h', forwardedFrom: '+14155550999' });
+  });
+
+  it('reads values with odd spacing and tabs around and inside a name-addr', () => {
+    const context = parseCallContext('c', [
+      h('  From\t', '  "Alice"   <sip:+14155550123@x.example> ;tag=1 '),
+      h('to ', '\t< sip:+18005551212@x.example >\t'),
+      h('\tcAlL-iD ', '  abc@host  '),
+    ]);
+    expect(context).toMatchObject({
+      callerNumber: '+14155550123',
+      fromUri: 'sip:+14155550123@x.example',
+      dialledNumber: '+18005551212',
+      sipCallId: 'abc@host',
+    });
+  });
+
   it('keeps at most 100 headers', () => {
     const input = Array.from({ length: 150 }, (_, i) => h(`X-${i}`, String(i)));
     const { sipHeaders } = parseCallContext('c', input);

@@ -42,10 +42,10 @@ export function parseCallContext(callId: string, sipHeaders: unknown): CallConte
   const headers = safely(() => cleanHeaders(sipHeaders)) ?? [];
   const context: CallContext = { callId: id, sipHeaders: headers };
 
-  const from = safely(() => headerValues(headers, 'from')[0]);
+  const from = safely(() => addressValues(headers, 'from')[0]);
   const callerNumber = safely(() => callerNumberOf(headers, from));
   const fromUri = safely(() => uriOf(from));
-  const dialledNumber = safely(() => toE164(headerValues(headers, 'to')[0]));
+  const dialledNumber = safely(() => toE164(addressValues(headers, 'to')[0]));
   const forwardedFrom = safely(() => forwardedFromOf(headers, dialledNumber));
   const sipCallId = safely(() => firstTrimmed(headers, 'call-id'));
   const twilioCallSid = safely(() => firstTrimmed(headers, 'x-twilio-callsid'));
@@ -103,11 +103,32 @@ function cleanHeaders(input: unknown): SipHeader[] {
   return headers;
 }
 
+/** The headers whose value `truncate` cut: where their value ends is not where the sender's ended. */
+const cutHeaders = new WeakSet<SipHeader>();
+
 function cleanHeader(entry: unknown): SipHeader | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
   const { name, value } = entry as { name?: unknown; value?: unknown };
   if (typeof name !== 'string' || typeof value !== 'string') return undefined;
-  return { name: truncate(name), value: truncate(value.length > MAX_VALUE_LENGTH ? withoutLongDisplayName(value) : value) };
+  const kept = value.length > MAX_VALUE_LENGTH ? withoutLongDisplayName(value) : value;
+  const header = { name: truncate(name), value: truncate(kept) };
+  if (kept.length > MAX_VALUE_LENGTH) cutHeaders.add(header);
+  return header;
+}
+
+/**
+ * The values of an address header (From, To, P-Asserted-Identity, Diversion, History-Info) as far as they can be
+ * trusted. A cut value is read only up to its last `>`: what follows it was cut somewhere, and a bare URI cut short
+ * still looks like a number, a different one (`tel:+14155550123` cut to `tel:+1415555012`).
+ */
+function addressValues(headers: ReadonlyArray<SipHeader>, name: string): string[] {
+  const values: string[] = [];
+  const wanted = canonicalName(name);
+  for (const header of headers) {
+    if (canonicalName(header.name) !== wanted) continue;
+    values.push(cutHeaders.has(header) ? header.value.slice(0, header.value.lastIndexOf('>') + 1) : header.value);
+  }
+  return values;
 }
 
 /**
@@ -155,7 +176,7 @@ function firstTrimmed(headers: ReadonlyArray<SipHeader>, name: string): string |
 
 /** P-Asserted-Identity (any value, any list entry, first with a number), else From. */
 function callerNumberOf(headers: ReadonlyArray<SipHeader>, from: string | undefined): string | undefined {
-  for (const value of headerValues(headers, 'p-asserted-identity')) {
+  for (const value of addressValues(headers, 'p-asserted-identity')) {
     for (const entry of splitList(value)) {
       const number = toE164(entry);
       if (number !== undefined) return number;
@@ -166,14 +187,14 @@ function callerNumberOf(headers: ReadonlyArray<SipHeader>, from: string | undefi
 
 /** Diversion (first list entry with a number), else History-Info (lowest index whose number is not the dialled one). */
 function forwardedFromOf(headers: ReadonlyArray<SipHeader>, dialledNumber: string | undefined): string | undefined {
-  for (const value of headerValues(headers, 'diversion')) {
+  for (const value of addressValues(headers, 'diversion')) {
     for (const entry of splitList(value)) {
       const number = toE164(entry);
       if (number !== undefined) return number;
     }
   }
 
-  const entries = headerValues(headers, 'history-info')
+  const entries = addressValues(headers, 'history-info')
     .flatMap(splitList)
     .map((entry, position) => ({ entry, position, index: historyIndex(entry) }));
   entries.sort((a, b) => compareIndex(a.index, b.index) || a.position - b.position);
