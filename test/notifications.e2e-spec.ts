@@ -90,11 +90,44 @@ describe('live transcripts in Discord', () => {
       const lines = posted(messages);
       expect(lines.filter((l) => /^(Caller|Agent):/.test(l))).toEqual(['Caller: First question?', 'Agent: First answer.', 'Caller: Second?', 'Agent: Second answer.']);
       expect(lines.filter((l) => l.startsWith('☎️ **Call ended**'))).toHaveLength(1);
+      // The whole call, once, in order: the announcement, every line, the summary last.
+      expect(lines).toEqual([
+        expect.stringMatching(/^📞 \*\*Incoming call\*\*/),
+        'Caller: First question?',
+        'Agent: First answer.',
+        'Caller: Second?',
+        'Agent: Second answer.',
+        expect.stringMatching(/^☎️ \*\*Call ended\*\*/),
+      ]);
       // Every request was a delivery taken as such: none was sent again.
       expect(discord.requests.filter((r) => r.webhookId === webhookId).length - requestsBefore).toBe(messages.length);
     } finally {
-      discord.setReplyShape(webhookId, 'message');
+      discord.setReplyShape(webhookId, undefined);
     }
+  });
+
+  const PROXY_PAGE = { text: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>', contentType: 'text/html' };
+
+  it.each([
+    ['a 502 whose body is a proxy\'s HTML page', { status: 502, raw: PROXY_PAGE }, 400],
+    ['a 500 with an empty body labelled JSON', { status: 500, raw: { text: '', contentType: 'application/json' } }, 400],
+    ['a 429 with only a Retry-After header, no JSON', { status: 429, raw: { text: '' }, headers: { 'retry-after': '2' } }, 2000],
+  ])('retries after %s, waiting before it, and loses nothing', async (_name, fault, waitMs) => {
+    discord.respondNext(webhookId, fault);
+    const requestsBefore = discord.requests.length;
+    const { messages } = await call(script().callerSays('Uno').agentSays('Dos').callerSays('Tres').hangup());
+    const requests = discord.requests.slice(requestsBefore).filter((r) => r.webhookId === webhookId);
+    // Classified by its status whatever the body: one failure, then the same message again, not before the wait
+    // (a backoff of NOTIFY_MAX_BACKOFF_MS for a 5xx, the Retry-After for the 429).
+    expect(requests.map((r) => r.status)).toEqual([fault.status, ...messages.map(() => 200)]);
+    expect(requests[1].at - requests[0].at).toBeGreaterThanOrEqual(waitMs);
+    expect(posted(messages)).toEqual([
+      expect.stringMatching(/^📞 \*\*Incoming call\*\*/),
+      'Caller: Uno',
+      'Agent: Dos',
+      'Caller: Tres',
+      expect.stringMatching(/^☎️ \*\*Call ended\*\*/),
+    ]);
   });
 
   it('coalesces lines into few messages, each under the limit, and splits an over-long line on word boundaries', async () => {
