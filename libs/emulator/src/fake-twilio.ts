@@ -32,9 +32,10 @@ export interface FakeTwilioRequest {
 }
 
 /**
- * How successful REST answers are written: `documented` (the fields Twilio documents for the resource, as before),
- * `full` (every field a real answer has, many the bridge never reads, plus fields nobody documented yet), or `nulls`
- * (every optional field null, as Twilio sends them for a participant that is not set up yet).
+ * How successful REST answers are written: `documented` (the fields the fake tracks: the whole Participant
+ * resource, a Call's `sid`, `account_sid`, `status`, `from`, `to`), `full` (the whole resource as a real answer
+ * has it, many fields the bridge never reads, plus fields nobody documented yet), or `nulls` (that whole resource
+ * with every field but its SIDs null).
  */
 export const TWILIO_REPLY_SHAPES = ['documented', 'full', 'nulls'] as const;
 
@@ -348,7 +349,7 @@ export class FakeTwilio {
       await new Promise((resolve) => this.later(answer.delayMs!, () => resolve(undefined)));
     }
     if (!res.destroyed) {
-      const body = answer.status < 300 ? shaped(answer.body, this.replyShape) : answer.body;
+      const body = answer.status < 300 ? shaped(answer.body, this.replyShape, action) : answer.body;
       const payload = answer.raw ? answer.raw.text : body === undefined ? '' : JSON.stringify(body);
       const contentType = answer.raw ? answer.raw.contentType : 'application/json';
       res.writeHead(answer.status, { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': Buffer.byteLength(payload) });
@@ -682,34 +683,66 @@ function fakeCallToken(): string {
 /** Fields the bridge reads from an answer, so that `nulls` never blanks them: the resource's own SID. */
 const IDENTITY_FIELDS = new Set(['sid', 'call_sid', 'account_sid']);
 
-/** A successful answer's body in `shape`. */
-function shaped(body: unknown, shape: TwilioReplyShape): unknown {
+/** Fields no version of the resource documents yet (a newer API may add any). */
+const UNKNOWN_FIELDS = { future_field: { nested: [1, null] }, region: 'us1' };
+
+/**
+ * A successful answer's body in `shape`: `full` is the whole resource as Twilio sends it (a participant already
+ * has every documented field; a call gets the rest of the Call resource) plus fields nobody documented; `nulls` is
+ * that same resource with every field but its SIDs null.
+ */
+function shaped(body: unknown, shape: TwilioReplyShape, action: string): unknown {
   if (typeof body !== 'object' || body === null || shape === 'documented') return body;
   const fields = body as Record<string, unknown>;
-  if (shape === 'nulls') {
-    return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, IDENTITY_FIELDS.has(name) ? value : null]));
-  }
+  const full = { ...(action === 'calls.update' ? callResource(fields) : fields), ...UNKNOWN_FIELDS };
+  if (shape === 'full') return full;
+  return Object.fromEntries(Object.entries(full).map(([name, value]) => [name, IDENTITY_FIELDS.has(name) ? value : null]));
+}
+
+/** The Call resource (`GET/POST /Accounts/{sid}/Calls/{sid}.json`) around the few fields the fake tracks. */
+function callResource(fields: Record<string, unknown>): Record<string, unknown> {
   const now = new Date().toUTCString();
+  const ended = fields.status === 'completed';
+  const uri = `${API}/Accounts/${String(fields.account_sid)}/Calls/${String(fields.sid)}`;
+  const sub = (name: string) => `${uri}/${name}.json`;
   return {
-    api_version: '2010-04-01',
+    sid: fields.sid,
     date_created: now,
     date_updated: now,
+    parent_call_sid: null,
+    account_sid: fields.account_sid,
+    to: fields.to,
+    to_formatted: fields.to,
+    from: fields.from,
+    from_formatted: fields.from,
+    phone_number_sid: null,
+    status: fields.status,
+    start_time: now,
+    end_time: ended ? now : null,
+    duration: ended ? '0' : null,
     price: null,
     price_unit: 'USD',
     direction: 'outbound-api',
     answered_by: null,
-    caller_name: null,
+    api_version: '2010-04-01',
     forwarded_from: null,
     group_sid: null,
-    parent_call_sid: null,
-    phone_number_sid: null,
+    caller_name: null,
     queue_time: '0',
-    start_time: null,
-    end_time: null,
-    duration: null,
     trunk_sid: null,
-    subresource_uris: { notifications: '/2010-04-01/…/Notifications.json', recordings: '/2010-04-01/…/Recordings.json' },
-    future_field: { nested: [1, null] },
+    uri: `${uri}.json`,
+    subresource_uris: {
+      feedback: sub('Feedback'),
+      user_defined_messages: sub('UserDefinedMessages'),
+      notifications: sub('Notifications'),
+      recordings: sub('Recordings'),
+      streams: sub('Streams'),
+      payments: sub('Payments'),
+      user_defined_message_subscriptions: sub('UserDefinedMessageSubscriptions'),
+      siprec: sub('Siprec'),
+      events: sub('Events'),
+      feedback_summaries: `${API}/Accounts/${String(fields.account_sid)}/Calls/FeedbackSummary.json`,
+    },
     ...fields,
   };
 }
