@@ -63,15 +63,7 @@ export function parseCallContext(callId: string, sipHeaders: unknown): CallConte
 
 /** Case-insensitive lookup; returns all values of a header in order. */
 export function headerValues(headers: ReadonlyArray<SipHeader>, name: string): string[] {
-  const values: string[] = [];
-  if (!Array.isArray(headers as unknown) || typeof name !== 'string') return values;
-  const wanted = canonicalName(name);
-  for (const header of headers) {
-    if (typeof header !== 'object' || header === null) continue;
-    if (typeof header.name !== 'string' || typeof header.value !== 'string') continue;
-    if (canonicalName(header.name) === wanted) values.push(header.value);
-  }
-  return values;
+  return headersNamed(headers, name).map((header) => header.value);
 }
 
 /** Extracts an E.164 number (+ followed by 8–15 digits, first digit 1-9) from a SIP/TEL URI or name-addr, or undefined. */
@@ -122,13 +114,22 @@ function cleanHeader(entry: unknown): SipHeader | undefined {
  * still looks like a number, a different one (`tel:+14155550123` cut to `tel:+1415555012`).
  */
 function addressValues(headers: ReadonlyArray<SipHeader>, name: string): string[] {
-  const values: string[] = [];
+  return headersNamed(headers, name).map((header) =>
+    cutHeaders.has(header) ? header.value.slice(0, header.value.lastIndexOf('>') + 1) : header.value,
+  );
+}
+
+/** The headers of one name (case-insensitive, compact forms expanded), in order; entries of the wrong shape skipped. */
+function headersNamed(headers: ReadonlyArray<SipHeader>, name: string): SipHeader[] {
+  const found: SipHeader[] = [];
+  if (!Array.isArray(headers as unknown) || typeof name !== 'string') return found;
   const wanted = canonicalName(name);
   for (const header of headers) {
-    if (canonicalName(header.name) !== wanted) continue;
-    values.push(cutHeaders.has(header) ? header.value.slice(0, header.value.lastIndexOf('>') + 1) : header.value);
+    if (typeof header !== 'object' || header === null) continue;
+    if (typeof header.name !== 'string' || typeof header.value !== 'string') continue;
+    if (canonicalName(header.name) === wanted) found.push(header);
   }
-  return values;
+  return found;
 }
 
 /**
