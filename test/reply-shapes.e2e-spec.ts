@@ -6,7 +6,7 @@ import { CallSessions } from '#calls';
 import { ERROR_SHAPES, FakeDiscord, SUCCESS_SHAPES, script, type ErrorShape, type SuccessShape } from '#emulator';
 import { Notifications } from '#notifications';
 import { CallRecordWriter } from '#transcripts';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, storedTranscript, type Harness } from './support/harness.js';
 
 const TOKEN = 'reply-shapes-admin-token-0123456789';
 const GREETING = 'Thanks for calling Example Co.';
@@ -46,14 +46,6 @@ profiles:
     await discord?.stop();
   });
 
-  const record = async (callId: string) => {
-    await h.app.get(CallRecordWriter).flush();
-    const response = await fetch(`${h.baseUrl}/calls/${callId}/transcript`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(response.status).toBe(200);
-    const { lines } = (await response.json()) as { lines: Array<{ speaker: string; text: string }> };
-    return lines.map((l) => `${l.speaker}: ${l.text}`);
-  };
-
   it.each(SUCCESS_SHAPES)('%s: accept, sideband, greeting, transcript, REFER transfer', async (shape: SuccessShape) => {
     const conversation = script()
       .expect('response.create') // the greeting
@@ -79,7 +71,7 @@ profiles:
     const expected = [`agent: ${GREETING}`, 'caller: Can I talk to a person, please?', 'agent: Of course, connecting you now.'];
     await h.bus.waitFor('call.transcript.completed', (e) => e.callId === call.callId);
     expect(h.bus.of('transcript.line', (l) => l.callId === call.callId).map((l) => `${l.speaker}: ${l.text}`)).toEqual(expected);
-    expect(await record(call.callId)).toEqual(expected);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(expected);
     await h.app.get(Notifications).idle();
     const posted = discord.messagesFor(webhookId).map((m) => m.content).join('\n');
     for (const line of ['Can I talk to a person, please?', 'Of course, connecting you now.']) expect(posted).toContain(line);
@@ -104,7 +96,7 @@ profiles:
     const tool = call.clientEvents.find((e) => e.type === 'conversation.item.create' && (e.item as { call_id?: string }).call_id === 'call_end');
     expect(JSON.parse((tool!.item as { output: string }).output)).toMatchObject({ status: 'ending_call' });
     await h.bus.waitFor('call.transcript.completed', (e) => e.callId === call.callId);
-    expect(await record(call.callId)).toEqual([`agent: ${GREETING}`, "caller: That's all, thanks.", 'agent: Goodbye!']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual([`agent: ${GREETING}`, "caller: That's all, thanks.", 'agent: Goodbye!']);
   });
 
   it.each(SUCCESS_SHAPES)('%s: a call no profile answers is rejected once, and recorded', async (shape: SuccessShape) => {

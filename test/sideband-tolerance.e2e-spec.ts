@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { CallSessions } from '#calls';
 import { script, type HangupClose } from '#emulator';
 import { CallRecordWriter } from '#transcripts';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, storedTranscript, type Harness } from './support/harness.js';
 import { sample, scrape } from './support/metrics.js';
 
 const TOKEN = 'sideband-tolerance-token-0123456789';
@@ -19,14 +19,6 @@ describe('a sideband that behaves like a real server', () => {
     jest.restoreAllMocks();
   });
 
-  const transcriptOf = async (callId: string) => {
-    await h.bus.waitFor('call.transcript.completed', (e) => e.callId === callId);
-    await h.app.get(CallRecordWriter).flush();
-    const response = await fetch(`${h.baseUrl}/calls/${callId}/transcript`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const { lines } = (await response.json()) as { lines: Array<{ speaker: string; text: string }> };
-    return lines.map((l) => `${l.speaker}: ${l.text}`);
-  };
-
   it('counts event types and fields it does not know, logs each once, and goes on with the call', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const before = await scrape(h.baseUrl);
@@ -38,7 +30,7 @@ describe('a sideband that behaves like a real server', () => {
       .agentSays('Hi there.')
       .hangup();
     const { call } = await h.emulator.placeCall(h.webhookUrl, { script: conversation });
-    expect(await transcriptOf(call.callId)).toEqual(['caller: Hello?', 'agent: Hi there.']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(['caller: Hello?', 'agent: Hi there.']);
     const after = await scrape(h.baseUrl);
     const delta = (name: string, labels?: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('bridge_realtime_unknown_event_types_total')).toBe(2);
@@ -56,7 +48,7 @@ describe('a sideband that behaves like a real server', () => {
     const before = await scrape(h.baseUrl);
     const conversation = script().binary(320).callerSays('Are you there?').binary(16).agentSays('Yes.').hangup();
     const { call } = await h.emulator.placeCall(h.webhookUrl, { script: conversation });
-    expect(await transcriptOf(call.callId)).toEqual(['caller: Are you there?', 'agent: Yes.']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(['caller: Are you there?', 'agent: Yes.']);
     const after = await scrape(h.baseUrl);
     expect(sample(after, 'bridge_sideband_ignored_frames_total', { kind: 'binary' }) - sample(before, 'bridge_sideband_ignored_frames_total', { kind: 'binary' })).toBe(2);
   });
@@ -67,7 +59,7 @@ describe('a sideband that behaves like a real server', () => {
     call.sessionCreated = when;
     await h.emulator.deliver(h.webhookUrl, JSON.stringify(h.emulator.incomingEvent(call)));
     await call.waitForClientEvent('response.create');
-    expect(await transcriptOf(call.callId)).toEqual(['caller: Good morning.', 'agent: Good morning to you.']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(['caller: Good morning.', 'agent: Good morning to you.']);
     const types = h.bus.of('realtime.event', (e) => e.callId === call.callId).map((e) => e.event.type);
     if (when === 'never') expect(types).not.toContain('session.created');
     else expect(types.indexOf('session.created')).toBeGreaterThan(0);
@@ -83,7 +75,7 @@ describe('a sideband that behaves like a real server', () => {
     expect(ended.closeCode).toBe(code);
     expect(ended.reason).toBe('remote_closed');
     expect(h.app.get(CallSessions).has(call.callId)).toBe(false);
-    expect(await transcriptOf(call.callId)).toEqual(['caller: Bye now.', 'agent: Goodbye.']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(['caller: Bye now.', 'agent: Goodbye.']);
     const record = await fetch(`${h.baseUrl}/calls/${call.callId}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json());
     expect(record).toMatchObject({ status: 'ended', endReason: ended.reason });
   });
@@ -96,7 +88,7 @@ describe('a sideband that behaves like a real server', () => {
       .agentSays('I am.')
       .hangup();
     const { call } = await h.emulator.placeCall(h.webhookUrl, { script: conversation });
-    expect(await transcriptOf(call.callId)).toEqual(['caller: Still there?', 'agent: I am.']);
+    expect(await storedTranscript(h, TOKEN, call.callId)).toEqual(['caller: Still there?', 'agent: I am.']);
     expect(warn.mock.calls.map((c) => String(c[0])).some((l) => l.includes('evt_someone_else_42 (not an event this call sent recently)'))).toBe(true);
   });
 

@@ -6,6 +6,7 @@ import { startBridge } from '#bridge';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { EventBus, type BridgeEventName, type BridgeEvents } from '#events';
 import { withEnv } from '#testing';
+import { CallRecordWriter } from '#transcripts';
 import { captureDestination, rememberSensitive, secretsOf } from './log-capture.js';
 
 export const TEST_API_KEY = 'sk-test-e2e-0123456789abcdef';
@@ -107,4 +108,17 @@ function rememberPii(recorder: BusRecorder): void {
     recorder.of('call.accepted').flatMap(({ context }) => [context.callerNumber, context.dialledNumber, context.forwardedFrom, context.fromUri]),
   );
   rememberSensitive('pii', recorder.of('transcript.line', (l) => !l.placeholder).map((l) => l.text));
+}
+
+/**
+ * A finished call's transcript as the records API serves it (`speaker: text`), once the call's transcript is complete
+ * and the record writer has stored it. Needs the harness started with ADMIN_API_TOKEN = `token`.
+ */
+export async function storedTranscript(h: Harness, token: string, callId: string): Promise<string[]> {
+  await h.bus.waitFor('call.transcript.completed', (e) => e.callId === callId);
+  await h.app.get(CallRecordWriter).flush();
+  const response = await fetch(`${h.baseUrl}/calls/${callId}/transcript`, { headers: { authorization: `Bearer ${token}` } });
+  if (response.status !== 200) throw new Error(`GET /calls/${callId}/transcript answered ${response.status}`);
+  const { lines } = (await response.json()) as { lines: Array<{ speaker: string; text: string }> };
+  return lines.map((l) => `${l.speaker}: ${l.text}`);
 }
