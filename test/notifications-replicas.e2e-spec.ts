@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
 import { BUILT_MAIN, emulatorEnv, listeningUrl, runBuiltBridge, type RunningProcess } from './support/process.js';
-import { TEST_DATABASE_URL, createTestDatabase, type TestDatabase } from './storage/databases.js';
+import { TEST_DATABASE_URL, createTestDatabase, type TestDatabase } from '#testing';
 
 /** Replicas share an outbox only on PostgreSQL (SQLite in a data directory serves one process). */
 const describeReplicas = existsSync(BUILT_MAIN) && TEST_DATABASE_URL ? describe : describe.skip;

@@ -102,13 +102,4 @@ export async function waitForPendingOutbox(file: string, count: number): Promise
   throw new Error(`the outbox never held ${count} pending notifications`);
 }
 
-/** Polls `find` every 10 ms until it returns something, or throws after `timeoutMs`. */
-export async function waitUntil<T>(find: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitUntil } from '#testing';

@@ -5,7 +5,7 @@ import type { StorageDb } from './sql/schema.js';
 import { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 import { StorageHealth } from './storage-health.js';
 import { durationOf, type ToolInvocationRecord } from './tool-invocations.js';
-import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '../../../test/storage/databases.js';
+import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 

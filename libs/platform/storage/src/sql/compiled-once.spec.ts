@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CompiledOnce } from './compiled-once.js';
 import { migrateToLatest } from './migrations.js';
 import type { StorageDb } from './schema.js';
-import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '../../../../test/storage/databases.js';
+import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
 
 describe.each(TEST_DIALECTS)('CompiledOnce (%s)', (dialect) => {
   let database: TestDatabase;

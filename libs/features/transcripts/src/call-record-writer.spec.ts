@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CallRecordWriter } from './call-record-writer.service.js';
 import type { CallContext } from '#events';
 import { SqlCallRecordsRepository, StorageHealth, migrateToLatest, type CallRecordWrite } from '#storage';
-import { createTestDatabase, type TestDatabase } from '../../../test/storage/databases.js';
+import { createTestDatabase, type TestDatabase } from '#testing';
 
 /** The real repository on SQLite, keeping each batch the writer hands it. */
 class BatchRecordingRepository extends SqlCallRecordsRepository {

@@ -15,8 +15,7 @@ import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
 import { StorageModule } from './storage.module.js';
 import { KYSELY } from './storage.tokens.js';
-import { TEST_DATABASE_URL, createTestDatabase, failureOf } from '../../../test/storage/databases.js';
-import { EnvironmentSandbox } from '#testing';
+import { EnvironmentSandbox, TEST_DATABASE_URL, createTestDatabase, failureOf } from '#testing';
 
 const env = new EnvironmentSandbox(['DATABASE_URL', 'DATA_DIR', 'TRANSCRIPT_RETENTION_DAYS', 'STORAGE_PURGE_INTERVAL_MS']);
 let dir: string;

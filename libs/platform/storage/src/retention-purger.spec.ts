@@ -7,7 +7,7 @@ import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlConferenceLinks } from './sql/sql-conference-links.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/storage/databases.js';
+import { createTestDatabase, type TestDatabase } from '#testing';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date(Date.UTC(2026, 5, 1));

@@ -6,7 +6,7 @@ import type { StorageDb } from './sql/schema.js';
 import { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
-import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '../../../test/storage/databases.js';
+import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
 
 // The one repository suite: every dialect must pass it unchanged. PostgreSQL joins when TEST_DATABASE_URL is set.
 

@@ -5,7 +5,7 @@ import { MemoryConferenceLinks } from './memory-conference-links.js';
 import { migrateToLatest } from './sql/migrations.js';
 import { SqlConferenceLinks } from './sql/sql-conference-links.js';
 import { StorageHealth } from './storage-health.js';
-import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '../../../test/storage/databases.js';
+import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
 
 const T0 = new Date(Date.UTC(2020, 0, 15, 12, 0, 0));
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { createSqliteDatabase } from './database.js';
 import { BACKSTOP_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { waitUntil } from '../../../../test/support/process.js';
+import { waitUntil } from '#testing';
 
 describe('SqliteCheckpointer', () => {
   const dirs: string[] = [];

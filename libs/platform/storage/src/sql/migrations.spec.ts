@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrations.js';
-import { TEST_DATABASE_URL, createTestDatabase } from '../../../../test/storage/databases.js';
+import { TEST_DATABASE_URL, createTestDatabase } from '#testing';
 
 const postgres = TEST_DATABASE_URL ? describe : describe.skip;
 

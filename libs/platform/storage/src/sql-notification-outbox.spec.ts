@@ -5,7 +5,7 @@ import type { NewOutboxMessage } from './notification-outbox.js';
 import { migrateToLatest, storageMigrations } from './sql/migrations.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { StorageHealth } from './storage-health.js';
-import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '../../../test/storage/databases.js';
+import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
 
 const message = (key: string, destination = 'discord:a', text = key): NewOutboxMessage<{ text: string }> => ({
   destination,

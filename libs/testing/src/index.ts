@@ -1,1 +1,0 @@
-export { EnvironmentSandbox, withEnv, configErrorOf } from './environment.js';

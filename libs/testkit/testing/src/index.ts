@@ -1,0 +1,3 @@
+export { EnvironmentSandbox, withEnv, configErrorOf } from './environment.js';
+export { TEST_DATABASE_URL, TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from './databases.js';
+export { waitUntil } from './wait.js';
