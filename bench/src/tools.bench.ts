@@ -13,7 +13,7 @@ import { Test } from '@nestjs/testing';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type RealtimeClientEvent, type RealtimeServerEvent } from '#events';
-import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
+import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { CallLink, RealtimeTool, ToolParam, ToolsModule, type RealtimeToolHandler } from '#tools';
 import type { BenchResult } from './report.js';
 
@@ -93,9 +93,8 @@ export async function benchToolCalls(): Promise<BenchResult> {
     providers: [
       { provide: ToolInvocations, useValue: invocations },
       { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
-      { provide: ConferenceLinks, useClass: MemoryConferenceLinks },
     ],
-    exports: [ToolInvocations, IdempotencyStore, ConferenceLinks],
+    exports: [ToolInvocations, IdempotencyStore],
   })
   class BenchStorageModule {}
   @Module({ providers: [NoopTool] })

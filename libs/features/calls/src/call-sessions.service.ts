@@ -1,21 +1,18 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { CallEndReasons } from './call-end-reasons.js';
 import { callControlConfig } from './calls.config.js';
 import { SidebandConnector, SidebandHandshakeError } from './sideband/sideband-connector.js';
 import { SidebandSession } from './sideband/sideband-session.js';
 import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
 import type { ConfigType } from '#config';
-import { EventBus, type CallEndReason, type RealtimeClientEvent } from '#events';
-import { ConferenceLinks } from '#storage';
-
-/** The longest a closing call waits for its conference link before its end reason is decided without it. */
-const LINK_READ_BUDGET_MS = 2000;
+import { EventBus, type CallContext, type CallEndReason, type RealtimeClientEvent } from '#events';
 
 interface ActiveCall {
   acceptedAt: Date;
   /** The agent profile that answered, for the call's log lines. */
   profile?: string;
-  /** The Twilio conference the call is the agent's leg of (its `X-conferenceName`). */
-  conferenceName?: string;
+  /** The call as it was accepted (its SIP headers), for the end-reason resolvers. */
+  context?: CallContext;
   session?: SidebandSession;
   /** Cancels a handshake still in progress when the process stops. */
   connecting: AbortController;
@@ -33,7 +30,7 @@ export class CallSessions implements BeforeApplicationShutdown {
   constructor(
     private readonly connector: SidebandConnector,
     private readonly bus: EventBus,
-    private readonly conferenceLinks: ConferenceLinks,
+    private readonly endReasons: CallEndReasons,
     private readonly audit: SidebandWireAudit,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
   ) {}
@@ -47,11 +44,11 @@ export class CallSessions implements BeforeApplicationShutdown {
   }
 
   /**
-   * Attaches to an accepted call; resolves once the session is open or has definitively failed. `conferenceName`:
-   * the Twilio conference the call is the agent's leg of, whose link tells whether its closing is a transfer.
+   * Attaches to an accepted call; resolves once the session is open or has definitively failed. `context`: the call
+   * as accepted, which the end-reason resolvers read when its socket closes.
    */
-  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string, conferenceName?: string): Promise<void> {
-    const call: ActiveCall = { acceptedAt, profile, conferenceName, connecting: new AbortController() };
+  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string, context?: CallContext): Promise<void> {
+    const call: ActiveCall = { acceptedAt, profile, context, connecting: new AbortController() };
     this.calls.set(callId, call);
     let socket;
     try {
@@ -125,32 +122,13 @@ export class CallSessions implements BeforeApplicationShutdown {
   }
 
   /**
-   * The socket closed. OpenAI closing it is a transfer when the human joined the call's conference, even when that
-   * was seen by another replica (which ended the agent's leg without being able to tell this one): the shared link
-   * says so.
+   * The socket closed. Its reason may be corrected by a library that knows the call's topology: OpenAI closing a
+   * Twilio conference's agent leg after the human joined is a transfer, even when another replica saw the join.
    */
   private async closed(callId: string, reason: CallEndReason, closeCode: number): Promise<void> {
-    const name = this.calls.get(callId)?.conferenceName;
-    if (reason === 'remote_closed' && name && (await this.humanJoined(callId, name))) reason = 'transferred';
-    this.end(callId, reason, closeCode);
-  }
-
-  private async humanJoined(callId: string, conferenceName: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const link = await Promise.race([
-        this.conferenceLinks.get(conferenceName),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${LINK_READ_BUDGET_MS} ms`)), LINK_READ_BUDGET_MS);
-        }),
-      ]);
-      return link?.openaiCallId === callId && link.humanStatus === 'joined';
-    } catch (error) {
-      this.logger.warn(`[${callId}] reading the call's conference at its end failed: ${(error as Error).message}`);
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+    const call = this.calls.get(callId);
+    if (!call) return;
+    this.end(callId, await this.endReasons.resolve({ callId, reason, context: call.context }), closeCode);
   }
 
   private end(callId: string, reason: CallEndReason, closeCode?: number): void {

@@ -93,7 +93,7 @@ export class CallsService {
       ...(profile.metadata ? { metadata: profile.metadata } : {}),
       ...(profile.notify ? { notify: profile.notify } : {}),
     });
-    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name, context.conferenceName);
+    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name, context);
     return 'accepted';
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CallSessions, OpenAICallControl } from '#calls';
-import type { RealtimeClientEvent } from '#events';
+import type { CallEndReason, RealtimeClientEvent } from '#events';
 
 /**
  * The only way tools reach a call: client events on its sideband and the call-control REST requests, through
@@ -11,6 +11,13 @@ export abstract class CallLink {
   abstract send(callId: string, event: RealtimeClientEvent): boolean;
   abstract hangup(callId: string): Promise<void>;
   abstract refer(callId: string, targetUri: string): Promise<void>;
+  /**
+   * Says how the call's coming close is to be reported (`transferred`: a warm transfer is ending the agent's leg),
+   * or takes that back with `undefined`; false when the call is not attached here (a stand-in link never is).
+   */
+  expectEnd(_callId: string, _reason: CallEndReason | undefined): boolean {
+    return false;
+  }
 }
 
 @Injectable()
@@ -32,5 +39,9 @@ export class RealtimeCallLink extends CallLink {
 
   refer(callId: string, targetUri: string): Promise<void> {
     return this.control.refer(callId, targetUri);
+  }
+
+  override expectEnd(callId: string, reason: CallEndReason | undefined): boolean {
+    return this.sessions.expectEnd(callId, reason);
   }
 }

@@ -9,7 +9,9 @@ export { ToolExecutor, MAX_OUTPUT_CHARS, type ToolRequest, type ToolOutcome } fr
 export { CallToolsListener } from './call-tools.listener.js';
 export { CallLink } from './call-link.js';
 export { ToolInvocationWriter } from './tool-invocation-writer.service.js';
-export { HumanTransfer } from './builtin/human-transfer.js';
+export { HumanTransfer, HumanTransferRoute, type TransferPlan } from './builtin/human-transfer.js';
+export { PerCallHumanTransfer, HumanTransferRoutes, type TransferChoice } from './builtin/per-call-transfer.js';
+export { SipReferTransfer } from './builtin/sip-refer-transfer.js';
 export { EndCallTool } from './builtin/end-call.tool.js';
 export { TransferToHumanTool } from './builtin/transfer-to-human.tool.js';
 export { toolsConfig, transferConfig, dtmfConfig, parseKeyMap } from './tools.config.js';

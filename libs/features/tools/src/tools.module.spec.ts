@@ -16,7 +16,7 @@ import { CallControlError, CallControlErrorCode } from '#calls';
 import { script, type ServerEvent } from '#emulator';
 import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type BridgeEventName, type BridgeEvents, type RealtimeClientEvent } from '#events';
-import { ConferenceLinks, IdempotencyStore, MemoryConferenceLinks, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
+import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { EnvironmentSandbox } from '#testing';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -184,9 +184,8 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
     providers: [
       { provide: ToolInvocations, useValue: store },
       { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
-      { provide: ConferenceLinks, useClass: MemoryConferenceLinks },
     ],
-    exports: [ToolInvocations, IdempotencyStore, ConferenceLinks],
+    exports: [ToolInvocations, IdempotencyStore],
   })
   class FakeStorageModule {}
   @Module({ providers: tools })

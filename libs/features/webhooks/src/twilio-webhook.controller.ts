@@ -1,14 +1,12 @@
 import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
 import type { Request } from 'express';
-import { ConferenceEventsHandler } from './conference-events.handler.js';
-import { parseForm } from './twilio-form.js';
-import { TwilioVoiceHandler } from './twilio-voice.handler.js';
 import { readWebhookBody } from './webhook-body.js';
 import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
+import { ConferenceEventsHandler, ConferenceVoiceHandler, InvalidVoiceWebhook } from '#conference';
 import type { ConfigType } from '#config';
-import { TwilioSignature, twilioConfig, type TwilioParams } from '#twilio';
+import { TwilioSignature, parseForm, twilioConfig, type TwilioParams } from '#twilio';
 
 /**
  * Twilio's webhooks: `POST /twilio/voice` (an incoming call, answered with TwiML) and
@@ -22,7 +20,7 @@ import { TwilioSignature, twilioConfig, type TwilioParams } from '#twilio';
 export class TwilioWebhookController {
   constructor(
     private readonly signature: TwilioSignature,
-    private readonly voice: TwilioVoiceHandler,
+    private readonly voice: ConferenceVoiceHandler,
     private readonly conferenceEvents: ConferenceEventsHandler,
     @Inject(webhooksConfig.KEY) private readonly webhooks: ConfigType<typeof webhooksConfig>,
     @Inject(twilioConfig.KEY) private readonly twilio: ConfigType<typeof twilioConfig>,
@@ -32,7 +30,14 @@ export class TwilioWebhookController {
   @HttpCode(200)
   @Header('Content-Type', 'text/xml; charset=utf-8')
   async incomingCall(@Req() request: Request): Promise<string> {
-    return this.voice.answer(await this.readSigned(request));
+    const params = await this.readSigned(request);
+    try {
+      return await this.voice.answer(params);
+    } catch (error) {
+      if (!(error instanceof InvalidVoiceWebhook)) throw error;
+      const code = error.why === 'not_configured' ? WebhookErrorCode.TwilioNotConfigured : WebhookErrorCode.MalformedBody;
+      throw new WebhookError(code, error.message);
+    }
   }
 
   @Post('conference-events')

@@ -27,18 +27,9 @@ export {
 export { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 export { ToolInvocations, durationOf, type ToolInvocationRecord } from './tool-invocations.js';
 export { SqlToolInvocations } from './sql/sql-tool-invocations.js';
-export {
-  ConferenceLinks,
-  CONFERENCE_LINK_TTL_MS,
-  type ConferenceLink,
-  type ConferenceLinkChanges,
-  type NewConferenceLink,
-  type AgentLegStatus,
-} from './conference-links.js';
-export { SqlConferenceLinks } from './sql/sql-conference-links.js';
-export { MemoryConferenceLinks } from './memory-conference-links.js';
+export { RetentionPurger, type PurgeOutcome, type PurgeTask } from './retention-purger.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
 export { migrateToLatest } from './sql/migrations.js';
-export type { StorageDb, StorageDialect, StorageSchema } from './sql/schema.js';
+export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable } from './sql/schema.js';

@@ -4,7 +4,6 @@ import { CallRecordsRepository } from './call-records.repository.js';
 import { RetentionPurger } from './retention-purger.js';
 import { migrateToLatest } from './sql/migrations.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
-import { SqlConferenceLinks } from './sql/sql-conference-links.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
 import { createTestDatabase, type TestDatabase } from '#testing';
@@ -15,7 +14,6 @@ const NOW = new Date(Date.UTC(2026, 5, 1));
 let database: TestDatabase;
 let records: SqlCallRecordsRepository;
 let claims: SqlIdempotencyStore;
-let links: SqlConferenceLinks;
 const purgers: RetentionPurger[] = [];
 
 function purger(config: { retentionDays?: number; purgeIntervalMs?: number }, repo: CallRecordsRepository = records) {
@@ -23,7 +21,6 @@ function purger(config: { retentionDays?: number; purgeIntervalMs?: number }, re
     { databaseUrl: undefined, dataDir: database.dataDir!, retentionDays: undefined, purgeIntervalMs: 3_600_000, ...config },
     repo,
     claims,
-    links,
   );
   purgers.push(created);
   return created;
@@ -56,7 +53,6 @@ beforeAll(async () => {
   await migrateToLatest(database.db, 'sqlite');
   records = new SqlCallRecordsRepository(database.db, new StorageHealth());
   claims = new SqlIdempotencyStore(database.db, new StorageHealth());
-  links = new SqlConferenceLinks(database.db, new StorageHealth());
 });
 
 afterAll(() => database.drop());
@@ -66,7 +62,6 @@ beforeEach(async () => {
   await database.db.deleteFrom('calls').execute();
   await database.db.deleteFrom('transcript_lines').execute();
   await database.db.deleteFrom('idempotency_claims').execute();
-  await database.db.deleteFrom('conference_links').execute();
   await seed();
 });
 
@@ -80,7 +75,7 @@ const remaining = async () => (await records.listCalls({ limit: 100 })).calls.ma
 describe('RetentionPurger', () => {
   it('deletes calls that ended more than the retention ago, with their transcripts, and logs the count', async () => {
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => {});
-    expect(await purger({ retentionDays: 30 }).runOnce(NOW)).toEqual({ calls: 2, claims: 0, conferenceLinks: 0 });
+    expect(await purger({ retentionDays: 30 }).runOnce(NOW)).toEqual({ calls: 2, claims: 0 });
     expect(await remaining()).toEqual(['rtc_29_days', 'rtc_active']);
     expect(await records.transcript('rtc_40_days')).toEqual([]);
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/deleted 2 call\(s\) ended before 2026-05-02T00:00:00.000Z/));
@@ -90,25 +85,32 @@ describe('RetentionPurger', () => {
     await claims.claim('expired', 1);
     await claims.claim('live', 60_000);
     await new Promise((r) => setTimeout(r, 10));
-    expect(await purger({}).runOnce()).toEqual({ claims: 1, conferenceLinks: 0 });
+    expect(await purger({}).runOnce()).toEqual({ claims: 1 });
     expect(await remaining()).toEqual(['rtc_29_days', 'rtc_31_days', 'rtc_40_days', 'rtc_active']);
     expect(await claims.claim('live', 60_000)).toBe(false);
   });
 
-  it('deletes Twilio conference links a day after they were created (a caller number and CallToken each)', async () => {
-    const link = (name: string, hoursAgo: number) => ({
-      conferenceName: name,
-      callerCallSid: name,
-      callerNumber: '+14155550123',
-      dialledNumber: null,
-      callToken: 'token',
-      createdAt: new Date(NOW.getTime() - hoursAgo * 60 * 60 * 1000),
-    });
-    await links.create(link('CA_old', 25));
-    await links.create(link('CA_recent', 23));
-    expect(await purger({}).runOnce(NOW)).toEqual({ claims: 0, conferenceLinks: 1 });
-    expect(await links.get('CA_old')).toBeUndefined();
-    expect(await links.get('CA_recent')).toBeDefined();
+  it("runs every registered feature task with each purge, in order, and reports each count under its name", async () => {
+    const seen: Array<[string, Date]> = [];
+    const p = purger({});
+    p.register({ name: 'first', purge: async (now) => (seen.push(['first', now]), 2) });
+    p.register({ name: 'second', purge: async (now) => (seen.push(['second', now]), 0) });
+    expect(await p.runOnce(NOW)).toEqual({ claims: 0, first: 2, second: 0 });
+    expect(seen).toEqual([
+      ['first', NOW],
+      ['second', NOW],
+    ]);
+  });
+
+  it('reports a failing feature task like any failing purge: logged, undefined, and the next purge runs again', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    const p = purger({});
+    let fail = true;
+    p.register({ name: 'flaky', purge: async () => (fail ? Promise.reject(new Error('disk I/O error')) : 1) });
+    expect(await p.runOnce(NOW)).toBeUndefined();
+    expect(warn.mock.calls.join('\n')).toMatch(/disk I\/O error/);
+    fail = false;
+    expect(await p.runOnce(NOW)).toEqual({ claims: 0, flaky: 1 });
   });
 
   it('never throws: a failing purge is logged (without secrets) and reported as undefined', async () => {
@@ -136,7 +138,7 @@ describe('RetentionPurger', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(idle).toBe(false);
     finish();
-    await expect(first).resolves.toEqual({ calls: 0, claims: 0, conferenceLinks: 0 });
+    await expect(first).resolves.toEqual({ calls: 0, claims: 0 });
     await waiting;
   });
 

@@ -2,14 +2,12 @@ import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown 
 import { ConfigModule } from '@nestjs/config';
 import type { ConfigType } from '#config';
 import { CallRecordsRepository } from './call-records.repository.js';
-import { ConferenceLinks } from './conference-links.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import { NotificationOutbox } from './notification-outbox.js';
 import { RetentionPurger } from './retention-purger.js';
 import { openStorage } from './sql/database.js';
 import type { StorageDb, StorageDialect } from './sql/schema.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
-import { SqlConferenceLinks } from './sql/sql-conference-links.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { SqlToolInvocations } from './sql/sql-tool-invocations.js';
@@ -69,10 +67,9 @@ class StorageShutdown implements OnApplicationShutdown {
     { provide: CallRecordsRepository, useClass: SqlCallRecordsRepository },
     { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
     { provide: ToolInvocations, useClass: SqlToolInvocations },
-    { provide: ConferenceLinks, useClass: SqlConferenceLinks },
     RetentionPurger,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, ConferenceLinks],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, RetentionPurger],
 })
 export class StorageModule {}

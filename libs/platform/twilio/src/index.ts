@@ -1,7 +1,7 @@
 export { TwilioModule } from './twilio.module.js';
-export { twilioConfig, type TwilioConfig } from './twilio.config.js';
+export { twilioConfig, AGENT_LABEL, CALLER_LABEL, type TwilioConfig } from './twilio.config.js';
 export { TwilioVoice, WEBHOOK_REQUEST_BUDGET_MS, type NewParticipant, type AddedParticipant, type RequestOptions } from './twilio-voice.js';
 export { TwilioSignature, type TwilioParams } from './twilio-signature.js';
 export { TwilioRequestError, TwilioErrorCode } from './twilio.errors.js';
 export { TwilioRequestClient, rebase } from './twilio-request-client.js';
-export { conferenceTwiml, unavailableTwiml, agentSipUri, CALLER_LABEL, AGENT_LABEL, CONFERENCE_EVENTS } from './conference-twiml.js';
+export { parseForm, param, CALL_SID, CONFERENCE_SID } from './twilio-form.js';

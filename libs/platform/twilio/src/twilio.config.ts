@@ -1,6 +1,5 @@
 import { Type } from 'class-transformer';
 import { IsDefined, IsInt, IsOptional, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { AGENT_LABEL, CALLER_LABEL } from './conference-twiml.js';
 import { defineConfig, type ConfigType } from '#config';
 
 /** An http(s) URL without credentials, query or fragment (a base that paths are appended to). */
@@ -29,6 +28,11 @@ function baseUrlOf(text: string): string | undefined {
   if (url.username || url.password || url.search || url.hash || text.includes('?') || text.includes('#')) return undefined;
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
+
+/** The caller's participant label in a conference (reserved: TWILIO_HUMAN_LABEL may not take it). */
+export const CALLER_LABEL = 'customer';
+/** The agent's (OpenAI SIP) participant label in a conference (reserved too). */
+export const AGENT_LABEL = 'virtual agent';
 
 const RESERVED_LABELS = [CALLER_LABEL, AGENT_LABEL];
 

@@ -1,20 +1,43 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ToolError, type ToolContext } from '../tool.types.js';
-import { ConferenceTransfer } from './conference-transfer.js';
-import { HumanTransfer } from './human-transfer.js';
+import { DiscoveryService } from '@nestjs/core';
+import type { ToolContext } from '../tool.types.js';
+import { HumanTransfer, HumanTransferRoute, type TransferPlan } from './human-transfer.js';
 import { SipReferTransfer } from './sip-refer-transfer.js';
-import type { ConferenceLink } from '#storage';
 
-const FAILED_TO_START =
-  'The transfer could not be started. Apologise to the caller, and offer to help another way or to take a message.';
+/** Which way a call is transferred: a route's plan, or SIP REFER. */
+export type TransferChoice = TransferPlan | { kind: 'refer' };
 
-/** Which way a call is transferred: into its Twilio conference, or by SIP REFER. */
-export type TransferRoute = { kind: 'conference'; link: ConferenceLink } | { kind: 'refer' };
+/** The `HumanTransferRoute` providers of the application, found once. */
+@Injectable()
+export class HumanTransferRoutes {
+  private found?: HumanTransferRoute[];
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  /** For unit tests: these routes, without an application to discover them in. */
+  static of(routes: HumanTransferRoute[]): HumanTransferRoutes {
+    const fixed = new HumanTransferRoutes(undefined as unknown as DiscoveryService);
+    fixed.found = routes;
+    return fixed;
+  }
+
+  get all(): HumanTransferRoute[] {
+    this.found ??= [
+      ...new Set(
+        this.discovery
+          .getProviders()
+          .map((wrapper) => wrapper.instance as unknown)
+          .filter((instance): instance is HumanTransferRoute => instance instanceof HumanTransferRoute),
+      ),
+    ];
+    return this.found;
+  }
+}
 
 /**
- * The `transfer_to_human` strategy, chosen per call: a warm transfer into the call's conference when the call came
- * through the Twilio conference topology (its `X-conferenceName` names a conference this service set up, tied to
- * this call) and Twilio is configured with a human to dial; a SIP REFER otherwise.
+ * The `transfer_to_human` strategy, chosen per call: the first route that has a plan for the call (a warm transfer
+ * into the call's Twilio conference, when the `#conference` library is in the application and the call came
+ * through one), SIP REFER otherwise.
  */
 @Injectable()
 export class PerCallHumanTransfer extends HumanTransfer {
@@ -22,35 +45,30 @@ export class PerCallHumanTransfer extends HumanTransfer {
 
   constructor(
     private readonly refer: SipReferTransfer,
-    private readonly conference: ConferenceTransfer,
+    private readonly routes: HumanTransferRoutes,
   ) {
     super();
   }
 
   get configured(): boolean {
-    return this.refer.configured || this.conference.configured;
+    return this.refer.configured || this.routes.all.some((route) => route.configured);
   }
 
   get maxDurationMs(): number {
-    return Math.max(this.refer.maxDurationMs, this.conference.maxDurationMs);
+    return Math.max(this.refer.maxDurationMs, ...this.routes.all.map((route) => route.maxDurationMs));
   }
 
-  async route(context: ToolContext): Promise<TransferRoute> {
-    if (!this.conference.canTransfer(context) || !context.sip.conferenceName) return { kind: 'refer' };
-    let link: ConferenceLink | undefined;
-    try {
-      link = await this.conference.linkOf(context);
-    } catch (error) {
-      // The call may well be in a conference: a REFER would not reach the human. Better to say it failed.
-      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${(error as Error).message}`);
-      throw new ToolError(FAILED_TO_START, 'transfer_failed');
+  async route(context: ToolContext): Promise<TransferChoice> {
+    for (const route of this.routes.all) {
+      const plan = await route.plan(context);
+      if (plan) return plan;
     }
-    return link ? { kind: 'conference', link } : { kind: 'refer' };
+    return { kind: 'refer' };
   }
 
   async transfer(context: ToolContext, reason: string | undefined): Promise<object | void> {
-    const route = await this.route(context);
-    this.logger.log(`[${context.callId}] transfer_to_human by ${route.kind === 'conference' ? 'Twilio conference' : 'SIP REFER'}`);
-    return route.kind === 'conference' ? this.conference.transferIn(route.link, context, reason) : this.refer.transfer(context);
+    const choice = await this.route(context);
+    this.logger.log(`[${context.callId}] transfer_to_human by ${'run' in choice ? choice.label : 'SIP REFER'}`);
+    return 'run' in choice ? choice.run(reason) : this.refer.transfer(context);
   }
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentLegs, describe } from './agent-leg.js';
-import { CALL_SID, CONFERENCE_SID, param } from './twilio-form.js';
+import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
+import { AGENT_LABEL } from './conference-twiml.js';
 import { CallSessions } from '#calls';
 import type { ConfigType } from '#config';
 import { EventBus, type CallTransferEvent, type TransferStatus } from '#events';
-import { ConferenceLinks, type ConferenceLink } from '#storage';
-import { AGENT_LABEL, TwilioVoice, twilioConfig, type TwilioParams } from '#twilio';
+import { CALL_SID, CONFERENCE_SID, TwilioVoice, param, twilioConfig, type TwilioParams } from '#twilio';
 
 /** A participant call's final statuses, as the human's transfer ends when they come before a join. */
 const HUMAN_OUTCOME: Record<string, Exclude<TransferStatus, 'dialing' | 'joined'>> = {

@@ -1,9 +1,7 @@
 import twilio from 'twilio';
+import { AGENT_LABEL, CALLER_LABEL } from '#twilio';
 
-/** The caller's participant label in the conference. */
-export const CALLER_LABEL = 'customer';
-/** The agent's (OpenAI SIP) participant label. */
-export const AGENT_LABEL = 'virtual agent';
+export { AGENT_LABEL, CALLER_LABEL };
 /** The conference events sent to `POST /twilio/conference-events`. */
 export const CONFERENCE_EVENTS = ['start', 'end', 'join', 'leave'] as const;
 

@@ -1,21 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentLegs } from './agent-leg.js';
-import { CALL_SID, param } from './twilio-form.js';
-import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
+import { ConferenceLinks } from './conference-links.js';
+import { AGENT_LABEL, CONFERENCE_EVENTS, agentSipUri, conferenceTwiml, unavailableTwiml } from './conference-twiml.js';
 import { toE164 } from '#calls';
 import type { ConfigType } from '#config';
-import { ConferenceLinks } from '#storage';
-import {
-  AGENT_LABEL,
-  CONFERENCE_EVENTS,
-  TwilioRequestError,
-  TwilioVoice,
-  agentSipUri,
-  conferenceTwiml,
-  twilioConfig,
-  unavailableTwiml,
-  type TwilioParams,
-} from '#twilio';
+import { CALL_SID, TwilioRequestError, TwilioVoice, param, twilioConfig, type TwilioParams } from '#twilio';
+
+/** A voice webhook that is signed but cannot be answered (no valid CallSid, or Twilio not configured). */
+export class InvalidVoiceWebhook extends Error {
+  constructor(
+    readonly why: 'malformed' | 'not_configured',
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'InvalidVoiceWebhook';
+  }
+}
 
 /**
  * `POST /twilio/voice` (a verified Twilio voice webhook): the caller is held in a conference named after their
@@ -28,8 +28,8 @@ import {
  * for the agent is tried once, within `WEBHOOK_REQUEST_BUDGET_MS`.
  */
 @Injectable()
-export class TwilioVoiceHandler {
-  private readonly logger = new Logger(TwilioVoiceHandler.name);
+export class ConferenceVoiceHandler {
+  private readonly logger = new Logger(ConferenceVoiceHandler.name);
 
   constructor(
     private readonly voice: TwilioVoice,
@@ -38,13 +38,13 @@ export class TwilioVoiceHandler {
     @Inject(twilioConfig.KEY) private readonly config: ConfigType<typeof twilioConfig>,
   ) {}
 
-  /** The TwiML to answer with. Throws `WebhookError` (400) without a valid CallSid. */
+  /** The TwiML to answer with. Throws `InvalidVoiceWebhook` without a valid CallSid (the webhook answers 400). */
   async answer(params: TwilioParams): Promise<string> {
     const account = this.config.account;
-    if (!account) throw new WebhookError(WebhookErrorCode.TwilioNotConfigured, 'Twilio is not configured');
+    if (!account) throw new InvalidVoiceWebhook('not_configured', 'Twilio is not configured');
     const callSid = param(params, 'CallSid');
     if (!callSid || !CALL_SID.test(callSid)) {
-      throw new WebhookError(WebhookErrorCode.MalformedBody, 'voice webhook without a valid CallSid');
+      throw new InvalidVoiceWebhook('malformed', 'voice webhook without a valid CallSid');
     }
     const name = callSid;
     const callbackUrl = `${account.publicBaseUrl}/twilio/conference-events`;

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { sql } from 'kysely';
 import type { ConferenceLinks, NewConferenceLink } from './conference-links.js';
 import { MemoryConferenceLinks } from './memory-conference-links.js';
-import { migrateToLatest } from './sql/migrations.js';
-import { SqlConferenceLinks } from './sql/sql-conference-links.js';
-import { StorageHealth } from './storage-health.js';
+import { SqlConferenceLinks } from './sql-conference-links.js';
+import { StorageHealth, migrateToLatest } from '#storage';
 import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
 
 const T0 = new Date(Date.UTC(2020, 0, 15, 12, 0, 0));

@@ -1,12 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { fakeToolContext } from '../testing/fake-tool-context.js';
-import { ToolError } from '../tool.types.js';
 import { ConferenceTransfer } from './conference-transfer.js';
-import type { CallSessions } from '#calls';
+import { MemoryConferenceLinks } from './memory-conference-links.js';
 import { FakeTwilio } from '#emulator';
 import { EventBus, type CallEndReason, type CallTransferEvent } from '#events';
-import { MemoryConferenceLinks } from '#storage';
+import { ToolError, fakeToolContext, type CallLink } from '#tools';
 import { TwilioVoice, type TwilioConfig } from '#twilio';
 
 const ACCOUNT = `AC${'0123456789abcdef'.repeat(2)}`;
@@ -40,13 +38,13 @@ describe('ConferenceTransfer (the real twilio SDK against FakeTwilio)', () => {
     expected = [];
     const bus = new EventBus(new EventEmitter2());
     bus.on('call.transfer', (event) => events.push(event));
-    const sessions = { expectEnd: (callId: string, reason: CallEndReason | undefined) => (expected.push([callId, reason]), true) };
+    const link = { expectEnd: (callId: string, reason: CallEndReason | undefined) => (expected.push([callId, reason]), true) };
     strategy = new ConferenceTransfer(
       { humanAgentNumber: '+14155550100', targetUri: 'tel:+14155550100', timeoutMs: 1000 },
       settings,
       new TwilioVoice(settings),
       links,
-      sessions as unknown as CallSessions,
+      link as unknown as CallLink,
       bus,
     );
     await links.create({

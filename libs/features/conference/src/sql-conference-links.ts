@@ -7,10 +7,8 @@ import {
   type ConferenceLink,
   type ConferenceLinkChanges,
   type NewConferenceLink,
-} from '../conference-links.js';
-import { StorageHealth } from '../storage-health.js';
-import { KYSELY } from '../storage.tokens.js';
-import type { ConferenceLinksTable, StorageDb } from './schema.js';
+} from './conference-links.js';
+import { KYSELY, StorageHealth, type ConferenceLinksTable, type StorageDb } from '#storage';
 
 /** A human leg in one of these is in progress: a new attempt must not ring a second person. */
 const HUMAN_IN_PROGRESS: TransferStatus[] = ['dialing', 'joined'];

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { fakeToolContext } from '../testing/fake-tool-context.js';
+import { ConferenceLinks } from './conference-links.js';
 import { ConferenceTransfer } from './conference-transfer.js';
-import { PerCallHumanTransfer } from './per-call-transfer.js';
-import { SipReferTransfer } from './sip-refer-transfer.js';
-import type { CallSessions } from '#calls';
+import { MemoryConferenceLinks } from './memory-conference-links.js';
 import { EventBus } from '#events';
-import { ConferenceLinks, MemoryConferenceLinks } from '#storage';
+import { HumanTransferRoutes, PerCallHumanTransfer, SipReferTransfer, fakeToolContext, type CallLink } from '#tools';
 import { TwilioVoice, type TwilioConfig } from '#twilio';
 
 const ACCOUNT = `AC${'0123456789abcdef'.repeat(2)}`;
@@ -38,11 +36,11 @@ function chooser(options: { twilio?: boolean; humanAgentNumber?: string; links?:
     settings,
     new TwilioVoice(settings),
     links,
-    { expectEnd: () => true } as unknown as CallSessions,
+    { expectEnd: () => true } as unknown as CallLink,
     new EventBus(new EventEmitter2()),
   );
   strategies.push(conference);
-  return { chooser: new PerCallHumanTransfer(new SipReferTransfer(transfer), conference), links };
+  return { chooser: new PerCallHumanTransfer(new SipReferTransfer(transfer), HumanTransferRoutes.of([conference])), links };
 }
 
 async function withConference(links: ConferenceLinks, openaiCallId?: string) {

@@ -1,4 +1,4 @@
-import type { TwilioParams } from '#twilio';
+import type { TwilioParams } from './twilio-signature.js';
 
 /** The longest parameter value kept (Twilio's are short; a CallToken is the longest, well under this). */
 const MAX_VALUE_LENGTH = 8192;

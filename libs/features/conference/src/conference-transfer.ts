@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { transferConfig } from '../tools.config.js';
-import { ToolError, type CallControl, type ToolContext } from '../tool.types.js';
-import { HumanTransfer } from './human-transfer.js';
-import { CallSessions } from '#calls';
+import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
 import type { ConfigType } from '#config';
 import { EventBus, OnBridgeEvent, type CallEndedEvent, type CallTransferEvent, type TransferStatus } from '#events';
-import { ConferenceLinks, type ConferenceLink } from '#storage';
+import { CallLink, HumanTransferRoute, ToolError, transferConfig, type CallControl, type ToolContext, type TransferPlan } from '#tools';
 import { TwilioErrorCode, TwilioRequestError, TwilioVoice, twilioConfig } from '#twilio';
 
 /** How often a ringing transfer re-reads its link (the conference events may reach another replica). */
@@ -65,7 +62,7 @@ interface PendingTransfer {
  * gives up when Twilio reports nothing well after the ring timeout.
  */
 @Injectable()
-export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy {
+export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDestroy {
   private readonly logger = new Logger(ConferenceTransfer.name);
   private readonly pending = new Map<string, PendingTransfer>();
 
@@ -74,7 +71,7 @@ export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy
     @Inject(twilioConfig.KEY) private readonly twilio: ConfigType<typeof twilioConfig>,
     private readonly voice: TwilioVoice,
     private readonly links: ConferenceLinks,
-    private readonly sessions: CallSessions,
+    private readonly link: CallLink,
     private readonly bus: EventBus,
   ) {
     super();
@@ -104,6 +101,26 @@ export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy
     return this.links.linkOpenAICall(name, context.callId);
   }
 
+  /**
+   * The warm transfer for a call that came through a conference this service set up, tied to this call (and Twilio
+   * is configured with a human to dial); undefined otherwise (the call goes by SIP REFER). Throws a `ToolError`
+   * when the conference cannot be read: the call may well be in one, where a REFER would not reach the human.
+   */
+  async plan(context: ToolContext): Promise<(TransferPlan & { link: ConferenceLink }) | undefined> {
+    if (!this.canTransfer(context) || !context.sip.conferenceName) return undefined;
+    let link: ConferenceLink | undefined;
+    try {
+      link = await this.linkOf(context);
+    } catch (error) {
+      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${(error as Error).message}`);
+      throw new ToolError(FAILED_TO_START, 'transfer_failed');
+    }
+    if (!link) return undefined;
+    const found = link;
+    return { kind: 'conference', label: 'Twilio conference', link: found, run: (reason) => this.transferIn(found, context, reason) };
+  }
+
+  /** Transfers the call into its conference, or refuses (`transfer_unavailable`) when it came through none of ours. */
   async transfer(context: ToolContext, reason: string | undefined): Promise<object> {
     let link: ConferenceLink | undefined;
     try {
@@ -249,7 +266,7 @@ export class ConferenceTransfer extends HumanTransfer implements OnModuleDestroy
     const { callId, control } = pending;
     if (status === 'joined') {
       // Usually already done where the join was received; needed when that was another replica.
-      this.sessions.expectEnd(callId, 'transferred');
+      this.link.expectEnd(callId, 'transferred');
       this.logger.log(`[${callId}] the human joined: the agent's leg ends, the call is transferred`);
       return;
     }

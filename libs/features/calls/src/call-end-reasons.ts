@@ -1,0 +1,55 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { CallContext, CallEndReason } from '#events';
+
+/** A call whose sideband just closed, as the calls library saw it. */
+export interface ClosingCall {
+  callId: string;
+  /** What the socket's close says (`remote_closed`: OpenAI closed it). */
+  reason: CallEndReason;
+  /** The call as it was accepted (its SIP headers). */
+  context?: CallContext;
+}
+
+/**
+ * Knows better than the socket why some calls end (the Twilio conference library: OpenAI closing the agent's leg
+ * after a human joined is a transfer, even when another replica saw the join). Registered at start-up.
+ */
+export interface EndReasonResolver {
+  /** The reason to record instead, or undefined to keep `call.reason`. May throw or be slow: both are bounded. */
+  resolve(call: ClosingCall): Promise<CallEndReason | undefined>;
+}
+
+/** The longest a closing call waits for the resolvers before its end reason is decided without them. */
+export const END_REASON_BUDGET_MS = 2000;
+
+/** The end-reason resolvers of the application; the calls library asks them, knowing none of their topologies. */
+@Injectable()
+export class CallEndReasons {
+  private readonly logger = new Logger(CallEndReasons.name);
+  private readonly resolvers: EndReasonResolver[] = [];
+
+  register(resolver: EndReasonResolver): void {
+    this.resolvers.push(resolver);
+  }
+
+  /** The first resolver's answer, else the socket's reason; a resolver that fails or takes too long is skipped. */
+  async resolve(call: ClosingCall): Promise<CallEndReason> {
+    for (const resolver of this.resolvers) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const better = await Promise.race([
+          resolver.resolve(call),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${END_REASON_BUDGET_MS} ms`)), END_REASON_BUDGET_MS);
+          }),
+        ]);
+        if (better) return better;
+      } catch (error) {
+        this.logger.warn(`[${call.callId}] deciding the call's end reason failed: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return call.reason;
+  }
+}
