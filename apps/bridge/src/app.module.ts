@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CallsModule } from '#calls';
+import { ConferenceModule } from '#conference';
 import { appConfig } from '#config';
 import { EventsModule } from '#events';
 import { HealthModule } from '#health';
@@ -27,6 +28,7 @@ import { WebhooksModule } from '#webhooks';
     TranscriptsModule,
     NotificationsModule,
     TenantsModule,
+    ConferenceModule,
     WebhooksModule,
   ],
 })

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AgentProfiles } from './agent-profiles.service.js';
 import { CallEndReasons } from './call-end-reasons.js';
+import { CallsDrain, CapacityReadiness } from './calls.health.js';
 import { CallSessions } from './call-sessions.service.js';
 import { CallMetrics } from './call.metrics.js';
 import { agentConfig, callControlConfig, openaiConfig } from './calls.config.js';
@@ -18,7 +19,7 @@ import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
     ConfigModule.forFeature(agentConfig),
     ConfigModule.forFeature(callControlConfig),
   ],
-  providers: [{ provide: OpenAIHttpTransport, useFactory: () => new OpenAIHttpTransport() }, openaiClientProvider, OpenAICallControl, SidebandConnector, SidebandWireAudit, CallEndReasons, CallSessions, CallsService, AgentProfiles, CallMetrics],
+  providers: [{ provide: OpenAIHttpTransport, useFactory: () => new OpenAIHttpTransport() }, openaiClientProvider, OpenAICallControl, SidebandConnector, SidebandWireAudit, CallEndReasons, CallSessions, CallsService, AgentProfiles, CallMetrics, CapacityReadiness, CallsDrain],
   exports: [OPENAI_CLIENT, CallsService, CallSessions, CallEndReasons, OpenAICallControl, AgentProfiles],
 })
 export class CallsModule {}

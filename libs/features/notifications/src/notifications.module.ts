@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { CallNotifications } from './call-notifications.listener.js';
 import { notificationsConfig } from './notifications.config.js';
 import { NotificationMetrics } from './notification.metrics.js';
+import { NotificationsReadiness } from './notifications.health.js';
 import { Notifications } from './notifications.service.js';
 import { TransferNotifications } from './transfer-notifications.listener.js';
 import { TranscriptsModule } from '#transcripts';
@@ -13,7 +14,7 @@ import { TranscriptsModule } from '#transcripts';
  */
 @Module({
   imports: [ConfigModule.forFeature(notificationsConfig), TranscriptsModule],
-  providers: [Notifications, CallNotifications, NotificationMetrics, TransferNotifications],
+  providers: [Notifications, CallNotifications, NotificationMetrics, TransferNotifications, NotificationsReadiness],
   exports: [Notifications],
 })
 export class NotificationsModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { HealthContributions } from './readiness.js';
 import { shutdownConfig } from './shutdown.config.js';
-import { CallsService } from '#calls';
 import type { ConfigType } from '#config';
 
 const DRAIN_POLL_MS = 200;
@@ -18,7 +18,7 @@ export class Lifecycle implements OnModuleDestroy {
   private cutShort?: () => void;
 
   constructor(
-    private readonly calls: CallsService,
+    private readonly contributions: HealthContributions,
     @Inject(shutdownConfig.KEY) private readonly config: ConfigType<typeof shutdownConfig>,
   ) {}
 
@@ -27,15 +27,16 @@ export class Lifecycle implements OnModuleDestroy {
   }
 
   /**
-   * Stops taking calls and waits (at most SHUTDOWN_DRAIN_SECONDS, or until `endDrain`) for the calls in progress,
-   * accepts in flight included, to end.
+   * Stops taking calls and waits (at most SHUTDOWN_DRAIN_SECONDS, or until `endDrain`) for the work in progress
+   * (every `DrainableWork`: the calls, accepts in flight included) to end.
    */
   async drain(why: string): Promise<void> {
     this.beginDrain(why);
     const started = Date.now();
-    const active = () => this.calls.activeCalls;
+    const active = () => this.contributions.drainable.reduce((sum, work) => sum + work.inProgress, 0);
+    const noun = this.contributions.drainable.map((work) => work.noun).join(' or ') || 'task';
     if (active() === 0) return;
-    this.logger.log(`draining: waiting up to ${this.config.drainMs / 1000} s for ${active()} call(s) in progress to end`);
+    this.logger.log(`draining: waiting up to ${this.config.drainMs / 1000} s for ${active()} ${noun}(s) in progress to end`);
     const finished = await new Promise<boolean>((resolve) => {
       const poll = setInterval(() => active() === 0 && done(true), DRAIN_POLL_MS);
       const deadline = setTimeout(() => done(false), this.config.drainMs);
@@ -48,8 +49,8 @@ export class Lifecycle implements OnModuleDestroy {
       this.cutShort = () => done(false);
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    if (finished) this.logger.log(`drained: every call ended within ${seconds} s`);
-    else this.logger.warn(`drain cut short after ${seconds} s: ${active()} call(s) still in progress are closed now`);
+    if (finished) this.logger.log(`drained: every ${noun} ended within ${seconds} s`);
+    else this.logger.warn(`drain cut short after ${seconds} s: ${active()} ${noun}(s) still in progress are closed now`);
   }
 
   /** Ends a drain in progress now (a second signal). */

@@ -12,6 +12,7 @@ import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 import { StorageHealth, errorMessage } from './storage-health.js';
+import { StorageReadiness } from './storage.health.js';
 import { ToolInvocations } from './tool-invocations.js';
 import { storageConfig } from './storage.config.js';
 import { KYSELY, STORAGE_DIALECT } from './storage.tokens.js';
@@ -68,6 +69,7 @@ class StorageShutdown implements OnApplicationShutdown {
     { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
     { provide: ToolInvocations, useClass: SqlToolInvocations },
     RetentionPurger,
+    StorageReadiness,
     StorageShutdown,
   ],
   exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, RetentionPurger],
