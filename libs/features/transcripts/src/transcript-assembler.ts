@@ -1,4 +1,6 @@
 import type { RealtimeServerEvent } from '#events';
+import { DeadlineQueue } from './deadline-queue.js';
+import { PendingList } from './pending-list.js';
 import { INAUDIBLE, type Speaker, type TranscriptLine } from './transcript-line.js';
 
 export interface TranscriptAssemblerOptions {
@@ -39,7 +41,7 @@ class Item {
   finalText: string | undefined = undefined;
   /** Agent: transcript/text found in the item's own content (output_item.done, conversation.item.done). */
   contentText: string | undefined = undefined;
-  /** Pending deadline (ms), NaN when none: NaN never equals a queued time, which makes queue entries stale. */
+  /** Pending deadline (ms), NaN when none: kept by the assembler's DeadlineQueue. */
   deadline = NaN;
   responseId: string | undefined = undefined;
 
@@ -65,11 +67,12 @@ function nonEmptyString(value: unknown): string | undefined {
 /**
  * Turns one call's sideband server events into final transcript lines, in conversation order.
  *
- * Pure and synchronous. The conversation is kept as a doubly linked list of the items not yet released plus a Map
- * from item id to node, so every event costs O(1) (placing an item after `previous_item_id` included). Lines are
- * released from the head of that list as long as the head is final: a caller transcription that completes after
- * the agent's reply therefore still comes out before the reply. Deadlines (bounded waits) sit in a FIFO queue —
- * every deadline is `now + placeholderAfterMs`, so they are queued in time order — with lazy deletion.
+ * Pure and synchronous. The conversation is kept as a doubly linked list of the items not yet released
+ * (`PendingList`) plus a Map from item id to node, so every event costs O(1) (placing an item after
+ * `previous_item_id` included). Lines are released from the head of that list as long as the head is final: a
+ * caller transcription that completes after the agent's reply therefore still comes out before the reply.
+ * Deadlines (bounded waits) sit in a `DeadlineQueue`, a FIFO with lazy deletion: every deadline is
+ * `now + placeholderAfterMs`, so they are queued in time order, as that queue requires.
  */
 export class TranscriptAssembler {
   private readonly callId: string;
@@ -83,13 +86,11 @@ export class TranscriptAssembler {
   private readonly items = new Map<string, Item>();
   /** Pending agent items by the response that produces them (response.done may not list them). */
   private readonly byResponse = new Map<string, Item[]>();
-  private head: Item | null = null;
-  private tail: Item | null = null;
+  /** Items not yet released, in conversation order. */
+  private readonly pending = new PendingList<Item>();
   private passedCount = 0;
 
-  private readonly queue: Item[] = [];
-  private readonly queueAt: number[] = [];
-  private queueHead = 0;
+  private readonly deadlines = new DeadlineQueue<Item>();
 
   private releasing = false;
   private finished = false;
@@ -110,8 +111,7 @@ export class TranscriptAssembler {
   /** Earliest pending deadline (ms) or undefined, so a scheduler can sleep until then. */
   get nextDeadline(): number | undefined {
     if (this.finished) return undefined;
-    this.dropStaleDeadlines();
-    return this.queueHead < this.queue.length ? this.queueAt[this.queueHead] : undefined;
+    return this.deadlines.next;
   }
 
   /** Never throws, whatever the event's shape (nor when `onLine` throws: such errors are swallowed). */
@@ -129,19 +129,8 @@ export class TranscriptAssembler {
     if (this.finished) return;
     try {
       const now = this.now();
-      const { queue, queueAt } = this;
-      while (this.queueHead < queue.length) {
-        const item = queue[this.queueHead]!;
-        const at = queueAt[this.queueHead]!;
-        if (item.deadline !== at) {
-          this.queueHead++;
-          continue;
-        }
-        if (at > now) break;
-        this.queueHead++;
-        this.expire(item);
-      }
-      this.compactQueue();
+      let due: Item | undefined;
+      while ((due = this.deadlines.takeDue(now)) !== undefined) this.expire(due);
       this.release();
     } catch {
       // see handle()
@@ -153,7 +142,7 @@ export class TranscriptAssembler {
     if (!this.finished) {
       this.finished = true;
       try {
-        for (let item = this.head; item !== null; ) {
+        for (let item = this.pending.head; item !== null; ) {
           const next = item.next;
           if (!item.final) {
             if (item.kind === CALLER) {
@@ -174,10 +163,8 @@ export class TranscriptAssembler {
         // release loop under way still needs the list; it drains it, everything being final now.)
         this.items.clear();
         this.byResponse.clear();
-        this.queue.length = 0;
-        this.queueAt.length = 0;
-        this.queueHead = 0;
-        this.head = this.tail = null;
+        this.deadlines.clear();
+        this.pending.clear();
       }
     }
     return this.emitted.slice();
@@ -228,7 +215,7 @@ export class TranscriptAssembler {
     item.provisional = true;
     item.reserved = true;
     this.items.set(id, item);
-    this.append(item);
+    this.pending.append(item);
     this.setDeadline(item);
   }
 
@@ -266,7 +253,7 @@ export class TranscriptAssembler {
       if (item.kind === CALLER && kind === SILENT && !item.final) {
         item.kind = SILENT;
         item.reserved = false;
-        item.deadline = NaN;
+        this.deadlines.cancel(item);
       }
     }
     if (item.kind === CALLER) this.confirmCaller(item);
@@ -312,7 +299,7 @@ export class TranscriptAssembler {
       item = new Item(id, this.kindOf(raw) ?? SILENT);
       item.provisional = true;
       this.items.set(id, item);
-      this.append(item);
+      this.pending.append(item);
     }
     if (item.kind === AGENT) this.noteResponse(item, e.response_id);
   }
@@ -330,7 +317,7 @@ export class TranscriptAssembler {
     if (item === undefined || item.final) return;
     item.finalText = text;
     // Released when its item or response is done (which says whether it was interrupted), or after a bounded wait.
-    if (Number.isNaN(item.deadline)) this.setDeadline(item);
+    if (!this.deadlines.isScheduled(item)) this.setDeadline(item);
   }
 
   private onOutputItemDone(e: Fields): void {
@@ -401,7 +388,7 @@ export class TranscriptAssembler {
       item = new Item(id, CALLER);
       item.provisional = true;
       this.items.set(id, item);
-      this.append(item);
+      this.pending.append(item);
       this.setDeadline(item);
       return item;
     }
@@ -420,7 +407,7 @@ export class TranscriptAssembler {
       item = new Item(id, AGENT);
       item.provisional = true;
       this.items.set(id, item);
-      this.append(item);
+      this.pending.append(item);
     } else if (item.kind !== AGENT) {
       return undefined;
     }
@@ -440,7 +427,7 @@ export class TranscriptAssembler {
       item = new Item(id, AGENT);
       item.provisional = true;
       this.items.set(id, item);
-      this.append(item);
+      this.pending.append(item);
     } else if (item.kind !== AGENT) {
       return undefined;
     }
@@ -475,9 +462,9 @@ export class TranscriptAssembler {
   private confirmCaller(item: Item): void {
     if (item.reserved) {
       item.reserved = false;
-      item.deadline = NaN; // the reservation's own deadline no longer applies
+      this.deadlines.cancel(item); // the reservation's own deadline no longer applies
     }
-    if (!item.final && Number.isNaN(item.deadline)) this.setDeadline(item);
+    if (!item.final && !this.deadlines.isScheduled(item)) this.setDeadline(item);
   }
 
   private finishAgent(item: Item, interrupted: boolean): void {
@@ -493,11 +480,11 @@ export class TranscriptAssembler {
 
   private makeFinal(item: Item): void {
     item.final = true;
-    item.deadline = NaN;
+    this.deadlines.cancel(item);
   }
 
+  /** Its deadline came (the queue has taken it away already). */
   private expire(item: Item): void {
-    item.deadline = NaN;
     if (item.kind === CALLER) {
       if (item.reserved) this.remove(item); // speech_started never followed by a commit: no turn after all
       else this.finishAsPlaceholder(item);
@@ -506,82 +493,52 @@ export class TranscriptAssembler {
     }
   }
 
-  // ---- placement (the pending list) ------------------------------------------------------------------------------
+  // ---- placement (in the pending list) ---------------------------------------------------------------------------
 
   /** Places a new item after `previous_item_id`. */
   private placeNew(item: Item, prev: unknown): void {
+    const { pending } = this;
     if (typeof prev === 'string' && prev !== item.id) {
       const target = this.items.get(prev);
-      if (target === PASSED) this.insertHead(item); // right after the released prefix: as close as it can get
-      else if (target !== undefined) this.insertAfter(target, item);
-      else this.append(item); // unknown predecessor
+      if (target === PASSED) pending.prepend(item); // right after the released prefix: as close as it can get
+      else if (target !== undefined) pending.insertAfter(target, item);
+      else pending.append(item); // unknown predecessor
       return;
     }
-    if (prev === null && this.passedCount === 0) this.insertHead(item); // start of the conversation
-    else this.append(item);
+    if (prev === null && this.passedCount === 0) pending.prepend(item); // start of the conversation
+    else pending.append(item);
     if (prev !== null && typeof prev !== 'string') item.provisional = true; // no position given: a later event may
   }
 
   /** Moves a provisionally placed item to the position an authoritative event gives it. */
   private reposition(item: Item, prev: unknown): void {
+    const { pending } = this;
     if (typeof prev === 'string' && prev !== item.id) {
       const target = this.items.get(prev);
       if (target === PASSED) {
-        if (this.head !== item) {
-          this.unlink(item);
-          this.insertHead(item);
+        if (pending.head !== item) {
+          pending.unlink(item);
+          pending.prepend(item);
         }
       } else if (target !== undefined && item.prev !== target) {
-        this.unlink(item);
-        this.insertAfter(target, item);
+        pending.unlink(item);
+        pending.insertAfter(target, item);
       } // unknown predecessor: keeps its place
       item.provisional = false;
     } else if (prev === null) {
-      if (this.passedCount === 0 && this.head !== item) {
-        this.unlink(item);
-        this.insertHead(item);
+      if (this.passedCount === 0 && pending.head !== item) {
+        pending.unlink(item);
+        pending.prepend(item);
       }
       item.provisional = false;
     }
   }
 
-  private append(item: Item): void {
-    item.prev = this.tail;
-    item.next = null;
-    if (this.tail !== null) this.tail.next = item;
-    else this.head = item;
-    this.tail = item;
-  }
-
-  private insertHead(item: Item): void {
-    item.prev = null;
-    item.next = this.head;
-    if (this.head !== null) this.head.prev = item;
-    else this.tail = item;
-    this.head = item;
-  }
-
-  private insertAfter(target: Item, item: Item): void {
-    item.prev = target;
-    item.next = target.next;
-    if (target.next !== null) target.next.prev = item;
-    else this.tail = item;
-    target.next = item;
-  }
-
-  private unlink(item: Item): void {
-    if (item.prev !== null) item.prev.next = item.next;
-    else this.head = item.next;
-    if (item.next !== null) item.next.prev = item.prev;
-    else this.tail = item.prev;
-    item.prev = item.next = null;
-  }
-
   /** Drops an item that turned out not to be a turn (an expired reservation): as if never seen. */
   private remove(item: Item): void {
-    this.unlink(item);
+    this.pending.unlink(item);
     this.items.delete(item.id);
-    item.deadline = NaN;
+    this.deadlines.cancel(item);
   }
 
   // ---- release ---------------------------------------------------------------------------------------------------
@@ -591,7 +548,8 @@ export class TranscriptAssembler {
     if (this.releasing) return; // onLine re-entered us: the outer loop carries on
     this.releasing = true;
     try {
-      for (let item = this.head; item !== null && (item.final || item.kind === SILENT); item = this.head) {
+      const { pending } = this;
+      for (let item = pending.head; item !== null && (item.final || item.kind === SILENT); item = pending.head) {
         this.pass(item);
       }
     } finally {
@@ -600,11 +558,11 @@ export class TranscriptAssembler {
   }
 
   private pass(item: Item): void {
-    this.unlink(item);
+    this.pending.unlink(item);
     this.items.set(item.id, PASSED);
     this.passedCount++;
     if (item.responseId !== undefined) this.forgetResponse(item);
-    item.deadline = NaN;
+    this.deadlines.cancel(item);
     const line = item.kind === SILENT ? undefined : this.lineOf(item);
     // Per-item buffers go with the node; only the line (and the id marker) stay.
     item.deltas = '';
@@ -646,29 +604,8 @@ export class TranscriptAssembler {
 
   // ---- deadlines -------------------------------------------------------------------------------------------------
 
+  /** The bounded wait: every deadline is `now + placeholderAfterMs`, so the queue gets them in time order. */
   private setDeadline(item: Item): void {
-    const at = this.now() + this.waitMs;
-    item.deadline = at;
-    this.queue.push(item);
-    this.queueAt.push(at);
-  }
-
-  private dropStaleDeadlines(): void {
-    const { queue, queueAt } = this;
-    while (this.queueHead < queue.length && queue[this.queueHead]!.deadline !== queueAt[this.queueHead]) this.queueHead++;
-    this.compactQueue();
-  }
-
-  private compactQueue(): void {
-    const consumed = this.queueHead;
-    if (consumed === this.queue.length) {
-      this.queue.length = 0;
-      this.queueAt.length = 0;
-      this.queueHead = 0;
-    } else if (consumed > 256 && consumed * 2 > this.queue.length) {
-      this.queue.splice(0, consumed);
-      this.queueAt.splice(0, consumed);
-      this.queueHead = 0;
-    }
+    this.deadlines.schedule(item, this.now() + this.waitMs);
   }
 }
