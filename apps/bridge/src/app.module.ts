@@ -8,6 +8,7 @@ import { HealthModule } from '#health';
 import { MetricsModule } from '#metrics';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
+import { ResilienceModule } from '#resilience';
 import { StorageModule } from '#storage';
 import { TenantsModule } from '#tenants';
 import { ToolsModule } from '#tools';
@@ -18,6 +19,7 @@ import { WebhooksModule } from '#webhooks';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
+    ResilienceModule,
     EventsModule,
     MetricsModule,
     StorageModule,

@@ -1,3 +1,5 @@
+import { systemClock, type Clock, type Timer } from '#resilience';
+
 /**
  * This process's own recent claims, each with its expiry, in two generations: every `generationMs` the older
  * generation is dropped whole. Forgetting is O(1) — no sweep over hundreds of thousands of keys blocking the event
@@ -6,19 +8,18 @@
 export class RecentClaims {
   private current = new Map<string, number>();
   private previous = new Map<string, number>();
-  private readonly rotation: NodeJS.Timeout;
+  private rotation?: Timer;
 
-  constructor(private readonly generationMs: number) {
-    this.rotation = setInterval(() => {
-      this.previous = this.current;
-      this.current = new Map();
-    }, generationMs);
-    this.rotation.unref();
+  constructor(
+    private readonly generationMs: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.rotation = clock.setTimeout(this.rotate, generationMs);
   }
 
   /** Claims `key` for `ttlMs` (at most `generationMs`); false while an unexpired claim exists. */
   claim(key: string, ttlMs: number): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     const expiry = this.current.get(key) ?? this.previous.get(key);
     if (expiry !== undefined && expiry > now) return false;
     this.previous.delete(key);
@@ -32,6 +33,13 @@ export class RecentClaims {
   }
 
   close(): void {
-    clearInterval(this.rotation);
+    this.clock.clearTimeout(this.rotation);
+    this.rotation = undefined;
   }
+
+  private readonly rotate = (): void => {
+    this.previous = this.current;
+    this.current = new Map();
+    this.rotation = this.clock.setTimeout(this.rotate, this.generationMs);
+  };
 }

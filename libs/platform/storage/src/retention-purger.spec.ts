@@ -6,7 +6,7 @@ import { migrateToLatest } from './sql/migrations.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
-import { createTestDatabase, type TestDatabase } from '#testing';
+import { ManualClock, createTestDatabase, settle, type TestDatabase } from '#testing';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date(Date.UTC(2026, 5, 1));
@@ -14,6 +14,8 @@ const NOW = new Date(Date.UTC(2026, 5, 1));
 let database: TestDatabase;
 let records: SqlCallRecordsRepository;
 let claims: SqlIdempotencyStore;
+/** The purgers' and the claims' time: it moves only when a test moves it. */
+let clock: ManualClock;
 const purgers: RetentionPurger[] = [];
 
 function purger(config: { retentionDays?: number; purgeIntervalMs?: number }, repo: CallRecordsRepository = records) {
@@ -21,6 +23,7 @@ function purger(config: { retentionDays?: number; purgeIntervalMs?: number }, re
     { databaseUrl: undefined, dataDir: database.dataDir!, retentionDays: undefined, purgeIntervalMs: 3_600_000, ...config },
     repo,
     claims,
+    clock,
   );
   purgers.push(created);
   return created;
@@ -52,13 +55,14 @@ beforeAll(async () => {
   database = await createTestDatabase('sqlite');
   await migrateToLatest(database.db, 'sqlite');
   records = new SqlCallRecordsRepository(database.db, new StorageHealth());
-  claims = new SqlIdempotencyStore(database.db, new StorageHealth());
 });
 
 afterAll(() => database.drop());
 
 beforeEach(async () => {
   jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => {});
+  clock = new ManualClock(NOW);
+  claims = new SqlIdempotencyStore(database.db, new StorageHealth(), clock);
   await database.db.deleteFrom('calls').execute();
   await database.db.deleteFrom('transcript_lines').execute();
   await database.db.deleteFrom('idempotency_claims').execute();
@@ -67,6 +71,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   for (const p of purgers.splice(0)) p.onModuleDestroy();
+  claims.onModuleDestroy();
   jest.restoreAllMocks();
 });
 
@@ -84,8 +89,8 @@ describe('RetentionPurger', () => {
   it('keeps every call when no retention is set, and still drops expired idempotency claims', async () => {
     await claims.claim('expired', 1);
     await claims.claim('live', 60_000);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await purger({}).runOnce()).toEqual({ claims: 1 });
+    clock.advance(10);
+    expect(await purger({}).runOnce()).toEqual({ claims: 1 }); // now: the clock's
     expect(await remaining()).toEqual(['rtc_29_days', 'rtc_31_days', 'rtc_40_days', 'rtc_active']);
     expect(await claims.claim('live', 60_000)).toBe(false);
   });
@@ -126,16 +131,21 @@ describe('RetentionPurger', () => {
 
   it('does not overlap itself', async () => {
     let finish!: () => void;
+    let reached!: () => void;
+    const deleting = new Promise<void>((resolve) => (reached = resolve));
     const slow = {
-      purgeEndedBefore: () => new Promise<number>((r) => (finish = () => r(0))),
+      purgeEndedBefore: () => {
+        reached();
+        return new Promise<number>((r) => (finish = () => r(0)));
+      },
     } as unknown as CallRecordsRepository;
     const p = purger({ retentionDays: 1 }, slow);
     const first = p.runOnce(NOW);
-    await new Promise((r) => setTimeout(r, 10));
+    await deleting; // the first purge is under way, past the claims
     expect(await p.runOnce(NOW)).toBeUndefined();
     let idle = false;
     const waiting = p.idle().then(() => (idle = true));
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
     expect(idle).toBe(false);
     finish();
     await expect(first).resolves.toEqual({ calls: 0, claims: 0 });
@@ -147,12 +157,23 @@ describe('RetentionPurger', () => {
     const purge = jest.spyOn(records, 'purgeEndedBefore');
     const p = purger({ retentionDays: 30, purgeIntervalMs: 1000 });
     p.onApplicationBootstrap();
-    await new Promise((r) => setTimeout(r, 2300));
+    expect(clock.nextIn).toBe(1000); // the first run: the interval, being shorter than 10 s
+    expect(purge).not.toHaveBeenCalled();
+    // Two timers on the clock: the next run's and the claims' own (their generations turn every five minutes).
+    for (let run = 1; run <= 2; run++) {
+      clock.advance(1000);
+      await p.idle();
+      expect(purge).toHaveBeenCalledTimes(run);
+      await clock.whenPending(2); // the run after it is set
+    }
+    clock.advance(300); // 2.3 s in all
     expect(purge).toHaveBeenCalledTimes(2);
     expect(await remaining()).not.toContain('rtc_40_days');
     expect(await remaining()).toContain('rtc_active');
     p.onModuleDestroy();
-    await new Promise((r) => setTimeout(r, 1200));
+    expect(clock.pending).toBe(1); // the claims' rotation alone: nothing of the purger's is left
+    clock.advance(1200);
+    await p.idle();
     expect(purge).toHaveBeenCalledTimes(2);
   });
 });

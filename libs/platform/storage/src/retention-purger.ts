@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '#config';
+import { Clock, systemClock, type Timer } from '#resilience';
 import { CallRecordsRepository } from './call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { errorMessage } from './storage-health.js';
@@ -37,7 +38,7 @@ export interface PurgeTask {
 @Injectable()
 export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionPurger.name);
-  private timer?: NodeJS.Timeout;
+  private timer?: Timer;
   private running?: Promise<PurgeOutcome | undefined>;
   private stopped = false;
   private readonly tasks: PurgeTask[] = [];
@@ -46,6 +47,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(storageConfig.KEY) private readonly config: ConfigType<typeof storageConfig>,
     private readonly records: CallRecordsRepository,
     private readonly claims: SqlIdempotencyStore,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Adds a feature's housekeeping to every purge (call it at start-up: `onModuleInit`). */
@@ -58,12 +60,12 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
     if (retentionDays !== undefined) {
       this.logger.log(`ended calls and their transcripts are deleted after ${retentionDays} day(s)`);
     }
-    this.timer = setTimeout(() => this.tick(), Math.min(FIRST_RUN_DELAY_MS, purgeIntervalMs)).unref();
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.min(FIRST_RUN_DELAY_MS, purgeIntervalMs));
   }
 
   onModuleDestroy(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
   }
 
   /** Resolves when no purge is running (shutdown waits for it before closing the database). */
@@ -72,7 +74,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** One purge now; resolves undefined when it failed (the failure is logged) or one was already running. */
-  runOnce(now = new Date()): Promise<PurgeOutcome | undefined> {
+  runOnce(now = new Date(this.clock.now())): Promise<PurgeOutcome | undefined> {
     if (this.running) return Promise.resolve(undefined);
     this.running = this.purge(now).finally(() => (this.running = undefined));
     return this.running;
@@ -80,7 +82,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
 
   private tick(): void {
     void this.runOnce().finally(() => {
-      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.config.purgeIntervalMs).unref();
+      if (!this.stopped) this.timer = this.clock.setTimeout(() => this.tick(), this.config.purgeIntervalMs);
     });
   }
 

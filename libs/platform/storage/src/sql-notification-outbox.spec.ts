@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Migrator, sql } from 'kysely';
 import type { NewOutboxMessage } from './notification-outbox.js';
 import { migrateToLatest, storageMigrations } from './sql/migrations.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
 import { StorageHealth } from './storage-health.js';
-import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
+import { ManualClock, TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
 
 const message = (key: string, destination = 'discord:a', text = key): NewOutboxMessage<{ text: string }> => ({
   destination,
@@ -17,6 +16,8 @@ const message = (key: string, destination = 'discord:a', text = key): NewOutboxM
 describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
   let database: TestDatabase;
   let outbox: SqlNotificationOutbox;
+  /** Every process's clock (leases are deadlines on it): it moves only when a test moves it. */
+  let clock: ManualClock;
 
   beforeAll(async () => {
     database = await createTestDatabase(dialect);
@@ -25,11 +26,12 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
   afterAll(async () => database?.drop());
   beforeEach(async () => {
     await database.db.deleteFrom('notification_outbox').execute();
-    outbox = new SqlNotificationOutbox(database.db, new StorageHealth(), dialect);
+    clock = new ManualClock();
+    outbox = new SqlNotificationOutbox(database.db, new StorageHealth(), dialect, clock);
   });
 
   /** Another process on the same database: PostgreSQL's own connection; for SQLite, a later start. */
-  const another = () => new SqlNotificationOutbox(database.connect(), new StorageHealth(), dialect);
+  const another = () => new SqlNotificationOutbox(database.connect(), new StorageHealth(), dialect, clock);
   const texts = (messages: Array<{ payload: { text: string } }>) => messages.map((m) => m.payload.text);
   const owners = async () =>
     (await database.db.selectFrom('notification_outbox').select(['dedupe_key', 'owner']).orderBy('id').execute()).map((r) => [r.dedupe_key, r.owner]);
@@ -119,7 +121,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       await expiring.enqueue([message('expiring')], 50);
       await released.enqueue([message('released')], 60_000);
       await released.releaseLeases();
-      await sleep(80);
+      clock.advance(80);
 
       const adopted = await outbox.adopt<{ text: string }>(60_000);
       expect(texts(adopted)).toEqual(['expiring', 'released']);
@@ -135,7 +137,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
     it("gives all of a process's rows one deadline, so that they run out together", async () => {
       await outbox.adopt();
       await outbox.enqueue([message('first')], 60_000);
-      await sleep(15);
+      clock.advance(15);
       await outbox.enqueue([message('later')], 60_000);
       const leases = async () =>
         (await database.db.selectFrom('notification_outbox').select('lease_until').orderBy('id').execute()).map((r) => Number(r.lease_until));
@@ -155,10 +157,10 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       await outbox.adopt();
       const [, late] = await gone.enqueue([message('1'), message('2'), message('3')], 1);
       // One row kept the later deadline of a renewal it raced with.
-      await database.db.updateTable('notification_outbox').set({ lease_until: Date.now() + 300 }).where('id', '=', late.id).execute();
-      await sleep(10);
+      await database.db.updateTable('notification_outbox').set({ lease_until: clock.now() + 300 }).where('id', '=', late.id).execute();
+      clock.advance(10);
       expect(await outbox.adopt()).toEqual([]);
-      await sleep(350);
+      clock.advance(350);
       expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['1', '2', '3']);
     });
 
@@ -167,7 +169,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       if (dialect === 'sqlite') await gone.adopt(1);
       await outbox.adopt();
       await gone.enqueue([message('a1', 'discord:a'), message('b1', 'discord:b'), message('a2', 'discord:a')], 1);
-      await sleep(10);
+      clock.advance(10);
       expect(await outbox.adopt(60_000, [])).toEqual([]);
       expect(texts(await outbox.adopt<{ text: string }>(60_000, ['discord:a']))).toEqual(['a1', 'a2']);
       expect(texts(await outbox.adopt<{ text: string }>(60_000, ['discord:a', 'discord:b']))).toEqual(['b1']);
@@ -188,7 +190,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       const [a, b] = await gone.enqueue([message('a'), message('b'), message('c')], 1);
       await gone.markDelivered([a.id], new Date());
       await gone.markFailed([b.id], 'HTTP 400');
-      await sleep(10);
+      clock.advance(10);
       if (dialect === 'sqlite') await outbox.adopt(); // the start-up adoption
       else expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['c']);
       expect(await owners()).toEqual([
@@ -204,11 +206,11 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       await outbox.adopt();
       await holder.enqueue([message('kept')], 400);
       for (let i = 0; i < 4; i++) {
-        await sleep(150);
+        clock.advance(150);
         await holder.renewLeases(400);
         expect(await outbox.adopt()).toEqual([]);
       }
-      await sleep(500);
+      clock.advance(500);
       expect(texts(await outbox.adopt<{ text: string }>())).toEqual(['kept']);
     });
 
@@ -224,7 +226,7 @@ describe.each(TEST_DIALECTS)('the notification outbox on %s', (dialect) => {
       it('on PostgreSQL, gives what a dead process left, whole, to one of several replicas adopting at once', async () => {
         const gone = another();
         await gone.enqueue(Array.from({ length: 300 }, (_, i) => message(`m${i}`, i % 2 ? 'discord:a' : 'discord:b')), 1);
-        await sleep(10);
+        clock.advance(10);
         const replicas = Array.from({ length: 5 }, () => another());
         const results = await Promise.all(replicas.map((replica) => replica.adopt<{ text: string }>()));
         // Not split between replicas, which would then send one call's lines side by side, out of order.

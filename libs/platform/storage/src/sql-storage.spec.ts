@@ -6,7 +6,7 @@ import type { StorageDb } from './sql/schema.js';
 import { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
-import { TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
+import { ManualClock, TEST_DIALECTS, createTestDatabase, failureOf, type TestDatabase } from '#testing';
 
 // The one repository suite: every dialect must pass it unchanged. PostgreSQL joins when TEST_DATABASE_URL is set.
 
@@ -50,6 +50,8 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
   let health: StorageHealth;
   let repo: SqlCallRecordsRepository;
   let store: SqlIdempotencyStore;
+  /** The claims' time (their expiry): it moves only when a test moves it. */
+  let clock: ManualClock;
   let firstMigration: Awaited<ReturnType<typeof migrateToLatest>>;
 
   beforeAll(async () => {
@@ -68,7 +70,8 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     }
     health = new StorageHealth();
     repo = new SqlCallRecordsRepository(db, health);
-    store = new SqlIdempotencyStore(db, new StorageHealth());
+    clock = new ManualClock();
+    store = new SqlIdempotencyStore(db, new StorageHealth(), clock);
   });
 
   describe('migrations', () => {
@@ -356,7 +359,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     it('lets a key be claimed again once its claim has expired', async () => {
       expect(await store.claim('wh_exp', 30)).toBe(true);
       expect(await store.claim('wh_exp', 60_000)).toBe(false);
-      await new Promise((r) => setTimeout(r, 60));
+      clock.advance(60);
       expect(await store.claim('wh_exp', 60_000)).toBe(true);
       expect(await store.claim('wh_exp', 60_000)).toBe(false);
     });
@@ -364,14 +367,14 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
     it('deletes expired claims only', async () => {
       await store.claim('live', 60_000);
       await store.claim('dead', 1);
-      await new Promise((r) => setTimeout(r, 20));
+      clock.advance(20);
       expect(await store.deleteExpired()).toBe(1);
       expect(await store.claim('live', 60_000)).toBe(false);
       expect(await store.claim('dead', 60_000)).toBe(true);
     });
 
     it('gives a key to exactly one of 20 concurrent claimants, on several connections', async () => {
-      const stores = [store, new SqlIdempotencyStore(database.connect(), new StorageHealth())];
+      const stores = [store, new SqlIdempotencyStore(database.connect(), new StorageHealth(), clock)];
       const attempt = (key: string) =>
         Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length].claim(key, 60_000)));
       const fresh = await attempt('race_fresh');
@@ -379,7 +382,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
 
       // Taking over an expired claim is as exclusive as a first claim.
       await store.claim('race_expired', 1);
-      await new Promise((r) => setTimeout(r, 20));
+      clock.advance(20);
       const expired = await attempt('race_expired');
       expect(expired.filter(Boolean)).toHaveLength(1);
     });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { errorMessage as errorText } from '#resilience';
 
 export interface StorageFailure {
   at: Date;
@@ -53,10 +54,9 @@ export class StorageHealth {
   }
 }
 
-/** The error's message, secrets redacted (duck-typed: driver errors are not always `instanceof Error`). */
+/** Storage's error text: the error's (`#resilience`), connection strings redacted (drivers quote them). */
 export function errorMessage(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return redactSecrets(typeof message === 'string' ? message : String(error));
+  return redactSecrets(errorText(error));
 }
 
 const CONNECTION_URL = /\bpostgres(?:ql)?:\/\/[^\s'"]*/gi;

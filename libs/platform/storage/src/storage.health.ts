@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IdempotencyStore } from './idempotency.store.js';
 import { StorageHealth, errorMessage } from './storage-health.js';
 import { ReadinessIndicator, type ReadinessSession } from '#health';
+import { Clock, withTimeout } from '#resilience';
 
 const STORAGE_TIMEOUT_MS = 1000;
 
@@ -17,19 +18,14 @@ export class StorageReadiness extends ReadinessIndicator {
   constructor(
     private readonly store: IdempotencyStore,
     private readonly writes: StorageHealth,
+    private readonly clock: Clock,
   ) {
     super();
   }
 
   async check(session: ReadinessSession) {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.store.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), STORAGE_TIMEOUT_MS).unref();
-        }),
-      ]);
+      await withTimeout(this.store.ping(), STORAGE_TIMEOUT_MS, { clock: this.clock, message: 'timed out' });
       const failure = this.writes.lastError;
       if (this.writes.failing && failure) {
         return session.down({ message: `writes failing since ${failure.at.toISOString()}: ${failure.message}` });
@@ -37,8 +33,6 @@ export class StorageReadiness extends ReadinessIndicator {
       return session.up();
     } catch (error) {
       return session.down({ message: errorMessage(error) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

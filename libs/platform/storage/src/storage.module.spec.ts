@@ -15,6 +15,7 @@ import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { StorageHealth } from './storage-health.js';
 import { StorageModule } from './storage.module.js';
 import { KYSELY } from './storage.tokens.js';
+import { ResilienceModule } from '#resilience';
 import { EnvironmentSandbox, TEST_DATABASE_URL, createTestDatabase, failureOf } from '#testing';
 
 const env = new EnvironmentSandbox(['DATABASE_URL', 'DATA_DIR', 'TRANSCRIPT_RETENTION_DAYS', 'STORAGE_PURGE_INTERVAL_MS']);
@@ -49,7 +50,7 @@ class FeatureModule {}
 async function boot(variables: Record<string, string>): Promise<INestApplicationContext> {
   env.set(variables);
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), StorageModule, FeatureModule],
+    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), ResilienceModule, StorageModule, FeatureModule],
   }).compile();
   const app = await moduleRef.init();
   return app;

@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import type { StorageDialect } from './schema.js';
+import { errorMessage } from '#resilience';
 
 /**
  * The one migration set of both dialects. Append new migrations with a larger, zero-padded name; never edit one
@@ -138,11 +139,6 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
   };
 }
 
-function messageOf(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
-}
-
 function index(db: Kysely<any>, name: string, table: string, columns: string[]): Promise<void> {
   return db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute();
 }
@@ -159,13 +155,13 @@ export async function migrateToLatest(db: Kysely<any>, dialect: StorageDialect):
   try {
     migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
   } catch (error) {
-    throw new Error(`storage migration set-up failed: ${messageOf(error)}`, { cause: error });
+    throw new Error(`storage migration set-up failed: ${errorMessage(error)}`, { cause: error });
   }
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'set-up';
-    throw new Error(`storage migration ${failed} failed: ${messageOf(error)}`, { cause: error });
+    throw new Error(`storage migration ${failed} failed: ${errorMessage(error)}`, { cause: error });
   }
   return results ?? [];
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { sql } from 'kysely';
+import { Clock, systemClock } from '#resilience';
 import { IdempotencyStore } from '../idempotency.store.js';
 import { RecentClaims } from '../recent-claims.js';
 import { CompiledOnce } from './compiled-once.js';
-import { StorageHealth } from '../storage-health.js';
+import { StorageHealth, errorMessage } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
 import type { StorageDb } from './schema.js';
 
@@ -30,13 +31,15 @@ const CLAIM = new CompiledOnce((db: StorageDb, key: string, expiresAt: number, n
 @Injectable()
 export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
   private readonly logger = new Logger(SqlIdempotencyStore.name);
-  private readonly local = new RecentClaims(LOCAL_CLAIM_TTL_MS);
+  private readonly local: RecentClaims;
 
   constructor(
     @Inject(KYSELY) private readonly db: StorageDb,
     private readonly health: StorageHealth,
+    private readonly clock: Clock = systemClock,
   ) {
     super();
+    this.local = new RecentClaims(LOCAL_CLAIM_TTL_MS, clock);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -47,13 +50,13 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
       return claimed;
     } catch (error) {
       this.health.recordFailure(error);
-      this.logger.error(`shared claim failed, relying on this replica's own claims: ${(error as Error).message}`);
+      this.logger.error(`shared claim failed, relying on this replica's own claims: ${errorMessage(error)}`);
       return true;
     }
   }
 
   private async claimShared(key: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
+    const now = this.clock.now();
     const result = await CLAIM.run(this.db, key, now + ttlMs, now);
     return Number(result.numAffectedRows ?? 0n) === 1;
   }
@@ -64,7 +67,7 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
       await this.db.deleteFrom('idempotency_claims').where('key', '=', key).execute();
     } catch (error) {
       this.health.recordFailure(error);
-      this.logger.error(`releasing a shared claim failed: ${(error as Error).message}`);
+      this.logger.error(`releasing a shared claim failed: ${errorMessage(error)}`);
     }
   }
 
@@ -77,7 +80,7 @@ export class SqlIdempotencyStore extends IdempotencyStore implements OnModuleDes
   }
 
   /** Deletes claims that expired before `now` (housekeeping: an expired claim means nothing). Returns the count. */
-  async deleteExpired(now = Date.now()): Promise<number> {
+  async deleteExpired(now = this.clock.now()): Promise<number> {
     const result = await this.db.deleteFrom('idempotency_claims').where('expires_at', '<=', now).executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Selectable } from 'kysely';
+import { Clock, systemClock } from '#resilience';
 import {
   NotificationOutbox,
   OUTBOX_LEASE_MS,
@@ -39,6 +40,8 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     @Inject(KYSELY) private readonly db: StorageDb,
     private readonly health: StorageHealth,
     @Inject(STORAGE_DIALECT) dialect: StorageDialect,
+    /** Leases are deadlines on this clock (epoch ms: every replica's clock must roughly agree). */
+    private readonly clock: Clock = systemClock,
   ) {
     super();
     this.shared = dialect === 'postgres';
@@ -49,7 +52,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     if (messages.length === 0) return [];
     return this.health.track(() =>
       this.db.transaction().execute(async (trx) => {
-        const now = Date.now();
+        const now = this.clock.now();
         const stored = new Map<string, OutboxMessage<P>>();
         // A few statements per batch rather than two per message: under load this runs for every transcript line,
         // on the event loop (SQLite is synchronous). Rows of one INSERT get ascending ids in the order given.
@@ -119,7 +122,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
         // One adopter at a time across replicas: what a dead process left (its rows share one deadline) goes to one
         // replica, whole, so two replicas never send a call's lines side by side.
         if (this.shared) await sql`select pg_advisory_xact_lock(${ADOPTION_LOCK}::bigint)`.execute(trx);
-        const now = Date.now();
+        const now = this.clock.now();
         let query = trx
           .updateTable('notification_outbox')
           .set({ owner: this.owner, lease_until: this.deadline(now, leaseMs) })
@@ -141,7 +144,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
   }
 
   async renewLeases(leaseMs = OUTBOX_LEASE_MS): Promise<void> {
-    const until = Date.now() + leaseMs;
+    const until = this.clock.now() + leaseMs;
     await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
@@ -201,7 +204,7 @@ export class SqlNotificationOutbox extends NotificationOutbox {
     await this.health.track(() =>
       this.db
         .updateTable('notification_outbox')
-        .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, MAX_ERROR_LENGTH), next_attempt_at: Date.now() })
+        .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, MAX_ERROR_LENGTH), next_attempt_at: this.clock.now() })
         .where('id', 'in', ids)
         .execute(),
     );
