@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { CallContext, CallEndReason } from '#events';
+import { Clock, errorMessage, withTimeout } from '#resilience';
 
 /** A call whose sideband just closed, as the calls library saw it. */
 export interface ClosingCall {
@@ -28,6 +29,8 @@ export class CallEndReasons {
   private readonly logger = new Logger(CallEndReasons.name);
   private readonly resolvers: EndReasonResolver[] = [];
 
+  constructor(private readonly clock: Clock) {}
+
   register(resolver: EndReasonResolver): void {
     this.resolvers.push(resolver);
   }
@@ -35,19 +38,14 @@ export class CallEndReasons {
   /** The first resolver's answer, else the socket's reason; a resolver that fails or takes too long is skipped. */
   async resolve(call: ClosingCall): Promise<CallEndReason> {
     for (const resolver of this.resolvers) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const better = await Promise.race([
-          resolver.resolve(call),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${END_REASON_BUDGET_MS} ms`)), END_REASON_BUDGET_MS);
-          }),
-        ]);
+        const better = await withTimeout(resolver.resolve(call), END_REASON_BUDGET_MS, {
+          clock: this.clock,
+          message: `no answer within ${END_REASON_BUDGET_MS} ms`,
+        });
         if (better) return better;
       } catch (error) {
-        this.logger.warn(`[${call.callId}] deciding the call's end reason failed: ${error instanceof Error ? error.message : String(error)}`);
-      } finally {
-        clearTimeout(timer);
+        this.logger.warn(`[${call.callId}] deciding the call's end reason failed: ${errorMessage(error)}`);
       }
     }
     return call.reason;

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import WebSocket from 'ws';
 import { callControlConfig, openaiConfig } from '../calls.config.js';
 import type { ConfigType } from '#config';
+import { Clock, errorMessage, noJitter, retry } from '#resilience';
 
 /** The sideband handshake failed for good. `status` is the HTTP status of the last attempt, when there was one. */
 export class SidebandHandshakeError extends Error {
@@ -19,6 +19,8 @@ export class SidebandHandshakeError extends Error {
 /** Statuses worth another attempt: the socket has been seen to 404 for a moment right after accept. */
 const RETRYABLE_STATUS = (status: number | undefined) =>
   status === undefined || status === 404 || status === 408 || status === 429 || status >= 500;
+
+const statusOf = (error: unknown) => (error instanceof SidebandHandshakeError ? error.status : undefined);
 
 /** `https://host/v1` → `wss://host/v1/realtime?call_id=…` (and `http:` → `ws:` for a local emulator). */
 export function sidebandUrl(apiBaseUrl: string, callId: string): string {
@@ -39,26 +41,30 @@ export class SidebandConnector {
   constructor(
     @Inject(openaiConfig.KEY) private readonly openai: ConfigType<typeof openaiConfig>,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
+    private readonly clock: Clock,
   ) {}
 
   async connect(callId: string, signal?: AbortSignal): Promise<{ socket: WebSocket; attempts: number }> {
     const url = sidebandUrl(this.openai.baseUrl, callId);
-    let lastError: SidebandHandshakeError | undefined;
-    for (let attempt = 1; attempt <= this.config.handshakeAttempts; attempt++) {
-      if (signal?.aborted) break;
-      try {
+    let attempted = false;
+    try {
+      return await retry(async (attempt) => {
+        attempted = true;
         return { socket: await this.open(url), attempts: attempt };
-      } catch (error) {
-        lastError = error as SidebandHandshakeError;
-        if (!RETRYABLE_STATUS(lastError.status) || attempt === this.config.handshakeAttempts) break;
-        await sleep(this.config.handshakeBackoffMs * 2 ** (attempt - 1), undefined, { signal }).catch(() => {});
-      }
+      }, {
+        maxAttempts: this.config.handshakeAttempts,
+        // SIDEBAND_HANDSHAKE_BACKOFF_MS, doubling: the documented schedule, kept exact.
+        initialDelayMs: this.config.handshakeBackoffMs,
+        jitter: noJitter,
+        shouldRetry: (error) => RETRYABLE_STATUS(statusOf(error)),
+        signal,
+        clock: this.clock,
+      });
+    } catch (error) {
+      // The last attempt's failure; or the call ended (the signal) before any attempt was made.
+      if (!attempted) throw new SidebandHandshakeError('sideband handshake aborted', undefined, this.config.handshakeAttempts);
+      throw new SidebandHandshakeError(errorMessage(error), statusOf(error), this.config.handshakeAttempts);
     }
-    throw new SidebandHandshakeError(
-      lastError?.message ?? 'sideband handshake aborted',
-      lastError?.status,
-      this.config.handshakeAttempts,
-    );
   }
 
   private open(url: string): Promise<WebSocket> {
