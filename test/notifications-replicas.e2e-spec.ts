@@ -14,6 +14,8 @@ const EXPECTED_LINES = Array.from({ length: TURNS }, (_, i) => [`Caller: Caller 
 /** The announcement, every line, and the summary. */
 const NOTIFICATIONS = TURNS * 2 + 2;
 const TAKEN_OVER = /taking over, from a process that stopped, (\d+) undelivered notification/;
+/** A replica's lease round (renewal and adoption) has run: logged at debug level. */
+const LEASE_ROUND = /notification lease round done: (\d+) taken over/;
 
 describeReplicas('notifications shared by two replicas on one PostgreSQL', () => {
   const secret = newWebhookSecret();
@@ -53,6 +55,7 @@ describeReplicas('notifications shared by two replicas on one PostgreSQL', () =>
       DISCORD_WEBHOOK_URL: discordUrl,
       NOTIFY_MAX_BACKOFF_MS: '200',
       NOTIFY_LEASE_SECONDS: String(leaseSeconds),
+      LOG_LEVEL: 'debug', // for LEASE_ROUND
     });
     bridges.push(bridge);
     return bridge;
@@ -94,7 +97,9 @@ describeReplicas('notifications shared by two replicas on one PostgreSQL', () =>
 
     const second = startReplica(9);
     await listeningUrl(second);
-    await sleep(3500); // its start-up adoption and one round: it takes nothing the first replica holds
+    // Its start-up adoption (done before it listens) and its first round: it takes nothing the first replica holds.
+    const [, takenInRound] = await second.waitForOutput(LEASE_ROUND, 10_000);
+    expect(Number(takenInRound)).toBe(0);
     expect(second.output()).not.toMatch(/resuming delivery|taking over/);
     const held = await database.db.selectFrom('notification_outbox').select('owner').where('status', '=', 'pending').orderBy('id').execute();
     expect(held.map((row) => row.owner)).toEqual(owners);

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
+import { backoffDelay, errorMessage, noJitter, systemClock, upwardJitter, type Clock } from '#resilience';
 import type { NotificationOutbox, OutboxMessage } from '#storage';
 import { codePointLength, SAFE_CONTENT_LIMIT } from './discord/discord-text.js';
 import type { NotificationPayload, NotificationSink, RenderedMessage } from './notification.js';
@@ -13,7 +13,18 @@ export interface DestinationQueueOptions {
   maxBackoffMs: number;
   /** Called with each delivered notification (metrics, benchmarks). */
   onDelivered?: (message: Notification, at: number) => void;
+  /** The clock of the waits (default: the system clock). */
+  clock?: Clock;
+  /** [0, 1), for the jitter (default: Math.random). */
+  random?: () => number;
 }
+
+/** 5xx and network errors: the first retry after half a second, each next one twice as late, up to maxBackoffMs. */
+const FIRST_BACKOFF_MS = 500;
+/** Every retry comes up to a tenth later than asked, so that replicas (and destinations) drift apart... */
+const SPREAD = upwardJitter(0.1);
+/** ...and 50 ms beyond that: a 429's `retry_after` is met with room to spare, never cut close. */
+const MARGIN_MS = 50;
 
 const header = (callTag: string) => `**📞 call ${callTag}**`;
 
@@ -31,7 +42,8 @@ export class DestinationQueue {
   /** The send under way, until its outcome is recorded. */
   private step?: Promise<void>;
   private notBefore = 0;
-  private backoffMs = 0;
+  /** 5xx and network failures in a row (a 429 neither counts nor resets them; a delivery resets them). */
+  private failures = 0;
   /** After a 400 on a coalesced message, send one notification at a time to find the bad one. */
   private isolate = 0;
   private disabledReason?: string;
@@ -42,7 +54,13 @@ export class DestinationQueue {
   retries = 0;
   rateLimited = 0;
 
-  constructor(private readonly options: DestinationQueueOptions) {}
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  constructor(private readonly options: DestinationQueueOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+  }
 
   get disabled(): string | undefined {
     return this.disabledReason;
@@ -85,8 +103,8 @@ export class DestinationQueue {
 
   private async run(): Promise<void> {
     while (this.items.length > 0 && !this.disabledReason && !this.stopped) {
-      const wait = this.notBefore - Date.now();
-      if (wait > 0) await sleep(wait, undefined, { ref: false });
+      const wait = this.notBefore - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
       if (this.stopped) return;
       // The send and the recording of its outcome: `quiet()` waits for it (a row handed over in between would be
       // sent again by whoever adopts it).
@@ -99,10 +117,10 @@ export class DestinationQueue {
         switch (outcome.kind) {
           case 'delivered': {
             this.take(batch.length);
-            this.backoffMs = 0;
+            this.failures = 0;
             this.isolate = Math.max(0, this.isolate - batch.length);
-            this.notBefore = Date.now() + outcome.waitMs;
-            const at = Date.now();
+            this.notBefore = this.clock.now() + outcome.waitMs;
+            const at = this.clock.now();
             this.lastTag = batch[batch.length - 1].payload.callTag ?? this.lastTag;
             batch.forEach((m) => this.options.onDelivered?.(m, at));
             await this.settle(() => this.options.outbox.markDelivered(ids, new Date(at)));
@@ -112,9 +130,11 @@ export class DestinationQueue {
             // 429 tells us how long; 5xx and network errors back off exponentially. Jitter keeps replicas apart.
             this.retries++;
             if (outcome.afterMs !== undefined) this.rateLimited++;
-            const base = outcome.afterMs ?? (this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 500), this.options.maxBackoffMs));
-            this.notBefore = Date.now() + base * (1 + Math.random() * 0.1) + 50;
-            this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - Date.now())} ms`);
+            const base =
+              outcome.afterMs ??
+              backoffDelay(++this.failures, { initialDelayMs: FIRST_BACKOFF_MS, maxDelayMs: this.options.maxBackoffMs, jitter: noJitter });
+            this.notBefore = this.clock.now() + SPREAD(base, this.random()) + MARGIN_MS;
+            this.options.logger.warn(`${this.label}: not delivered (${outcome.reason}), retrying in ${Math.round(this.notBefore - this.clock.now())} ms`);
             await this.settle(() => this.options.outbox.recordAttempt(ids, outcome.reason));
             break;
           }
@@ -181,7 +201,7 @@ export class DestinationQueue {
     try {
       await write();
     } catch (error) {
-      this.options.logger.error(`${this.label}: recording a delivery outcome failed: ${(error as Error).message}`);
+      this.options.logger.error(`${this.label}: recording a delivery outcome failed: ${errorMessage(error)}`);
     }
   }
 }

@@ -11,6 +11,7 @@ import { notificationsConfig } from './notifications.config.js';
 import { ConsoleSink } from './sinks/console.sink.js';
 import { DiscordWebhookSink } from './sinks/discord-webhook.sink.js';
 import type { ConfigType } from '#config';
+import { Clock, errorMessage, withTimeoutOr, type Timer } from '#resilience';
 import { NotificationOutbox, OrderedRetryQueue, type NewOutboxMessage } from '#storage';
 
 /** How long shutdown waits for queued notifications to go out. */
@@ -31,17 +32,12 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   private readonly defaults: string[] = [];
   /** Local sinks that see every notification, whatever the call's profile (NOTIFY_CONSOLE). */
   private readonly local: string[] = [];
-  private readonly store = new OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>({
-    what: 'notifications',
-    logger: this.logger,
-    take: (queue) => Math.min(queue.length, 200),
-    apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages, this.config.leaseMs)),
-  });
+  private readonly store: OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>;
   /** Observers of deliveries (benchmarks). */
   onDelivered?: (message: Notification, at: number) => void;
   /** Each delivery's lag, from stored to delivered (metrics). */
   private readonly lagObservers: Array<(lagMs: number) => void> = [];
-  private leaseTimer?: NodeJS.Timeout;
+  private leaseTimer?: Timer;
   /** The lease round in progress. */
   private leases?: Promise<void>;
   private leaseFailure = false;
@@ -50,7 +46,15 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly outbox: NotificationOutbox,
     @Inject(notificationsConfig.KEY) private readonly config: ConfigType<typeof notificationsConfig>,
+    private readonly clock: Clock,
   ) {
+    this.store = new OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>({
+      what: 'notifications',
+      logger: this.logger,
+      take: (queue) => Math.min(queue.length, 200),
+      apply: async (messages) => this.dispatch(await this.outbox.enqueue(messages, this.config.leaseMs)),
+      clock,
+    });
     if (config.discordWebhookUrl) this.defaults.push(this.addDestination(new DiscordWebhookSink(config.discordWebhookUrl, config.requestTimeoutMs)));
     if (config.console) this.local.push(this.addDestination(new ConsoleSink()));
     if (!config.discordWebhookUrl) {
@@ -133,28 +137,29 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     try {
       adopted = await this.outbox.adopt<NotificationPayload>(this.config.leaseMs, this.adoptable());
     } catch (error) {
-      this.logger.error(`could not read undelivered notifications: ${(error as Error).message}`);
+      this.logger.error(`could not read undelivered notifications: ${errorMessage(error)}`);
       adopted = [];
     }
     await this.resume(adopted, 'resuming delivery of');
     if (!this.outbox.shared) return;
     // Replicas share the outbox: the leases of what this process stores are renewed, and what another process left
     // (it died, or stopped with messages undelivered) is taken over, a few times per lease.
-    this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(500, Math.floor(this.config.leaseMs / 3)));
-    this.leaseTimer.unref();
+    this.scheduleLeases(Math.max(500, Math.floor(this.config.leaseMs / 3)));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    const started = Date.now();
+    const started = this.clock.now();
     const stored = await this.store.flushWithin(SHUTDOWN_FLUSH_MS);
-    const left = Math.max(0, SHUTDOWN_FLUSH_MS - (Date.now() - started));
+    const left = Math.max(0, SHUTDOWN_FLUSH_MS - (this.clock.now() - started));
     const delivered =
       stored &&
-      (await Promise.race([
+      (await withTimeoutOr(
         Promise.all([...this.queues.values()].map((q) => q.idle())).then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(resolve, left, false).unref()),
-      ]));
+        left,
+        false,
+        { clock: this.clock },
+      ));
     const flushed = stored && delivered;
     for (const queue of this.queues.values()) queue.stop();
     if (!flushed && this.outbox.shared) {
@@ -162,13 +167,16 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       // after it, or another replica would send it again at once. The leases are renewed meanwhile. Bounded so that
       // the whole shutdown stays within the 15 s the deployment allows beyond the drain (a longer send may then be
       // sent twice).
-      await Promise.race([
+      await withTimeoutOr(
         // And a store under way (its rows would be leased to this process after the release).
         Promise.all([this.store.flush(), ...[...this.queues.values()].map((q) => q.quiet())]),
-        new Promise((resolve) => setTimeout(resolve, Math.min(this.config.requestTimeoutMs + 500, IN_FLIGHT_WAIT_MS)).unref()),
-      ]);
+        Math.min(this.config.requestTimeoutMs + 500, IN_FLIGHT_WAIT_MS),
+        undefined,
+        { clock: this.clock },
+      );
     }
-    clearInterval(this.leaseTimer);
+    this.clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
     await this.leases;
     if (flushed) return;
     // Handed over now rather than when the leases run out: another replica sends them within seconds.
@@ -176,11 +184,19 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
       this.outbox.shared &&
       (await this.outbox.releaseLeases().then(
         () => true,
-        (error: Error) => (this.logger.warn(`could not release this process's undelivered notifications: ${error.message}`), false),
+        (error: unknown) => (this.logger.warn(`could not release this process's undelivered notifications: ${errorMessage(error)}`), false),
       ));
     this.logger.warn(
       `stopping with ${this.backlog} notification(s) undelivered; ${released ? 'another replica or ' : ''}the next start sends the stored ones`,
     );
+  }
+
+  /** A lease round every `intervalMs` (whether the last one is done or not: `keepLeases` runs one at a time). */
+  private scheduleLeases(intervalMs: number): void {
+    this.leaseTimer = this.clock.setTimeout(() => {
+      this.scheduleLeases(intervalMs);
+      void this.keepLeases();
+    }, intervalMs);
   }
 
   /** Renews this process's leases, then adopts what nobody holds any more. One round at a time. */
@@ -193,10 +209,12 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
         if (this.leaseFailure) this.logger.log('notification leases renewed again');
         this.leaseFailure = false;
         await this.resume(adopted, 'taking over, from a process that stopped,');
+        // At debug level only (every few seconds): lets a test see a round happen instead of sleeping through one.
+        this.logger.debug(`notification lease round done: ${adopted.length} taken over`);
       } catch (error) {
         // Said once per outage: the timer tries again every few seconds. Until it works, a replica may adopt (and
         // send again) what this one holds: a duplicate in Discord, never a loss.
-        if (!this.leaseFailure) this.logger.warn(`could not renew notification leases: ${(error as Error).message}`);
+        if (!this.leaseFailure) this.logger.warn(`could not renew notification leases: ${errorMessage(error)}`);
         this.leaseFailure = true;
       }
     })().finally(() => (this.leases = undefined));
@@ -215,8 +233,8 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     if (orphans.length > 0) {
       // Recorded as failed, not left pending: they would be read again at every start, for ever.
       this.logger.warn(`${orphans.length} undelivered notification(s) are for destinations no longer configured: recorded as failed`);
-      await this.outbox.markFailed(orphans, 'destination no longer configured').catch((error: Error) =>
-        this.logger.error(`could not record ${orphans.length} orphaned notification(s) as failed: ${error.message}`),
+      await this.outbox.markFailed(orphans, 'destination no longer configured').catch((error: unknown) =>
+        this.logger.error(`could not record ${orphans.length} orphaned notification(s) as failed: ${errorMessage(error)}`),
       );
     }
     if (adopted.length === orphans.length) return;
@@ -234,6 +252,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
           logger: this.logger,
           maxBackoffMs: this.config.maxBackoffMs,
           onDelivered: (message, at) => this.delivered(message, at),
+          clock: this.clock,
         }),
       );
     }
