@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
+import { errorMessage } from '#resilience';
 
 /** Longest arguments text accepted from the model. */
 export const MAX_ARGUMENTS_CHARS = 64 * 1024;
@@ -39,7 +40,7 @@ export async function parseToolArguments(text: unknown, dto: Type<object> | unde
     instance = plainToInstance(dto, object, { exposeDefaultValues: true });
     errors = await validate(instance, { whitelist: true, forbidUnknownValues: true, validationError: { target: false, value: false } });
   } catch (error) {
-    return { ok: false, message: `The arguments could not be read: ${(error as Error).message}`, problems: [], json: object };
+    return { ok: false, message: `The arguments could not be read: ${errorMessage(error)}`, problems: [], json: object };
   }
   if (errors.length > 0) {
     const problems = describe(errors).slice(0, MAX_PROBLEMS);

@@ -8,11 +8,14 @@ import { ToolInvocationWriter } from './tool-invocation-writer.service.js';
 import { ToolRegistry, type RegisteredTool } from './tool-registry.js';
 import { ToolError, type ToolContext } from './tool.types.js';
 import { EventBus, type ToolCompletedEvent, type ToolTrigger } from '#events';
+import { Clock, errorMessage, withTimeoutOr } from '#resilience';
 
 /** The longest output given to the model; a longer result is reported as an error instead of being cut. */
 export const MAX_OUTPUT_CHARS = 32 * 1024;
 /** Tool names listed to the model when it calls one that does not exist. */
 const MAX_LISTED_NAMES = 20;
+/** The most of an unexpected error's text a log line gets. */
+const MAX_ERROR_CHARS = 300;
 
 export interface ToolRequest {
   toolCallId: string;
@@ -46,6 +49,8 @@ export class ToolExecutor {
     private readonly registry: ToolRegistry,
     private readonly bus: EventBus,
     private readonly writer: ToolInvocationWriter,
+    /** The clock of the tools' timeouts. */
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -86,7 +91,7 @@ export class ToolExecutor {
         answered = true;
         delivered = deliver(result.output);
       } catch (error) {
-        this.logger.error(`[${callId}] delivering the output of ${name} failed: ${(error as Error).message}`);
+        this.logger.error(`[${callId}] delivering the output of ${name} failed: ${errorMessage(error)}`);
       }
       release();
 
@@ -114,7 +119,7 @@ export class ToolExecutor {
       return { ...result, delivered };
     } catch (error) {
       // Only a bug in this class can get here; the call must go on regardless, and the model still gets an answer.
-      this.logger.error(`[${callId}] running tool ${name} failed unexpectedly: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] running tool ${name} failed unexpectedly: ${errorMessage(error)}`);
       const output = errorOutput('tool_failed', 'The tool failed.');
       let delivered = false;
       if (!answered) {
@@ -164,18 +169,15 @@ export class ToolExecutor {
       signal: controller.signal,
       call: call.control,
     };
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const value = await Promise.race([
+      // A value only this class has: whatever the tool returns or throws (its own TimeoutError too) is the tool's.
+      const value = await withTimeoutOr(
         Promise.resolve().then(() => tool.handler.execute(args, context)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(TIMED_OUT), tool.timeoutMs);
-          timer.unref();
-        }),
-      ]);
-      return formatResult(value);
-    } catch (error) {
-      if (error === TIMED_OUT) {
+        tool.timeoutMs,
+        TIMED_OUT,
+        { clock: this.clock },
+      );
+      if (value === TIMED_OUT) {
         controller.abort(new Error(`${tool.name} timed out after ${tool.timeoutMs} ms`));
         return failure(
           'timed_out',
@@ -183,11 +185,11 @@ export class ToolExecutor {
           `The tool did not finish within ${Math.round(tool.timeoutMs / 100) / 10} s. Tell the caller it is not possible right now.`,
         );
       }
+      return formatResult(value);
+    } catch (error) {
       if (error instanceof ToolError) return failure('failed', error.code, error.message);
-      this.logger.warn(`[${call.callId}] tool ${tool.name} threw: ${describeError(error)}`);
+      this.logger.warn(`[${call.callId}] tool ${tool.name} threw: ${errorMessage(error, { withName: true, maxLength: MAX_ERROR_CHARS })}`);
       return failure('failed', 'tool_failed', 'The tool failed. Tell the caller it is not possible right now.');
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -195,7 +197,7 @@ export class ToolExecutor {
     try {
       emit();
     } catch (error) {
-      this.logger.error(`a tool event listener failed: ${(error as Error).message}`);
+      this.logger.error(`a tool event listener failed: ${errorMessage(error)}`);
     }
   }
 }
@@ -223,9 +225,4 @@ function failure(status: ToolStatus, code: string, message: string, problems?: s
 
 function errorOutput(code: string, message: string, problems?: string[]): string {
   return JSON.stringify({ error: { code, message, ...(problems && problems.length > 0 ? { problems } : {}) } });
-}
-
-function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.slice(0, 300);
 }

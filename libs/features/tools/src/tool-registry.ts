@@ -8,6 +8,7 @@ import { TOOL_NAME, toolsConfig } from './tools.config.js';
 import { ToolRegistrationError, ToolRegistrationErrorCode as Code, type ToolRegistrationProblem } from './tools.errors.js';
 import type { RealtimeToolHandler } from './tool.types.js';
 import type { ConfigType } from '#config';
+import { errorMessage } from '#resilience';
 
 const MAX_DESCRIPTION = 4096;
 const MAX_TIMEOUT_MS = 600_000;
@@ -143,7 +144,7 @@ export class ToolRegistry implements OnModuleInit {
       schema = toolParametersSchema(options.parameters);
       enabled = handler!.isEnabled?.() ?? true;
     } catch (error) {
-      return { code: Code.InvalidDeclaration, message: `${where} (${options.name}): ${(error as Error).message}` };
+      return { code: Code.InvalidDeclaration, message: `${where} (${options.name}): ${errorMessage(error)}` };
     }
     const disabledByEnv = this.config.disabled.has(options.name);
     this.known.set(options.name, {

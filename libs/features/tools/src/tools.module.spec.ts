@@ -17,7 +17,8 @@ import { script, type ServerEvent } from '#emulator';
 import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type BridgeEventName, type BridgeEvents, type RealtimeClientEvent } from '#events';
 import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
-import { EnvironmentSandbox } from '#testing';
+import { Clock, ResilienceModule, errorMessage } from '#resilience';
+import { EnvironmentSandbox, ManualClock, settle, waitUntil } from '#testing';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Tools used by these tests
@@ -106,7 +107,7 @@ class SayTool {
 const TEST_TOOLS: Type[] = [EchoTool, PlainTool, NothingTool, ExplodeTool, RefuseTool, SlowTool, HugeTool, SayTool];
 
 // ---------------------------------------------------------------------------------------------------------------------
-// A fake call link and in-memory storage
+// A fake call link, in-memory storage, and time
 
 class FakeLink extends CallLink {
   readonly sent: Array<{ callId: string; event: RealtimeClientEvent }> = [];
@@ -162,6 +163,8 @@ const env = new EnvironmentSandbox([
 
 interface Fixture {
   app: INestApplicationContext;
+  /** The tools' timeouts run on it: they fire only when a test moves it. */
+  clock: ManualClock;
   bus: EventBus;
   link: FakeLink;
   store: MemoryToolInvocations;
@@ -174,11 +177,23 @@ interface Fixture {
 }
 
 let fixture: Fixture | undefined;
+let fakeTimers = false;
+
+/**
+ * Jest's fake timers, for the timers of code that takes no Clock yet: the conversation's (end_call's wait for the
+ * goodbye, the wait for the agent to be silent), the DTMF collector's pause, the transfer's wait for the call to
+ * leave (live-call.ts, call-conversation.ts). Turned on after boot; promise jobs and setImmediate stay real.
+ */
+function useFakeTimers(): void {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance'] });
+  fakeTimers = true;
+}
 
 async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST_TOOLS): Promise<Fixture> {
   env.set({ OPENAI_API_KEY: 'sk-unit', DTMF_INTER_DIGIT_MS: '150', ...variables });
   const link = new FakeLink();
   const store = new MemoryToolInvocations();
+  const clock = new ManualClock();
   @Global()
   @Module({
     providers: [
@@ -192,10 +207,20 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
   class TestToolsModule {}
 
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, MetricsModule, FakeStorageModule, ToolsModule, TestToolsModule],
+    imports: [
+      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }),
+      ResilienceModule,
+      EventsModule,
+      MetricsModule,
+      FakeStorageModule,
+      ToolsModule,
+      TestToolsModule,
+    ],
   })
     .overrideProvider(CallLink)
     .useValue(link)
+    .overrideProvider(Clock)
+    .useValue(clock)
     .compile();
   const app = await moduleRef.init();
   const bus = app.get(EventBus);
@@ -211,6 +236,7 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
     events.filter((e) => e.name === name && match(e.payload as never)).map((e) => e.payload as never);
   fixture = {
     app,
+    clock,
     bus,
     link,
     store,
@@ -268,6 +294,12 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
+  if (fakeTimers) {
+    // Whatever the test left waiting runs out (a record write lingers 10 ms) before real time is back.
+    await jest.runAllTimersAsync();
+    jest.useRealTimers();
+    fakeTimers = false;
+  }
   await fixture?.app.close();
   fixture = undefined;
   seen.length = 0;
@@ -291,7 +323,7 @@ describe('running tool calls', () => {
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_once');
     // Reports that arrive later still change nothing.
     f.play('rtc_once', toolCall('echo', { text: 'hi' }, { callId: 'call_once' }));
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
     expect(seen).toHaveLength(1);
     expect(outputs(f, 'rtc_once')).toHaveLength(1);
     expect(f.of('tool.started')).toHaveLength(1);
@@ -305,7 +337,7 @@ describe('running tool calls', () => {
     const rest = events.filter((e) => e.type !== 'response.done');
     f.play('rtc_order', [...responseDone, ...rest]);
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_order');
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
     expect(seen).toHaveLength(1);
   });
 
@@ -360,6 +392,8 @@ describe('running tool calls', () => {
     f.play('rtc_parallel', [{ type: 'response.done', response: { id: 'resp_1', status: 'completed', output: [] } }]);
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_fast');
     expect(f.link.of('rtc_parallel', 'response.create')).toHaveLength(0);
+    await f.clock.whenPending(); // the slow tool's timeout (the fast one's is cleared)
+    f.clock.advance(150);
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_slow');
     expect(f.link.of('rtc_parallel', 'response.create')).toHaveLength(1);
     expect(outputs(f, 'rtc_parallel')).toHaveLength(2);
@@ -403,6 +437,13 @@ describe('when a tool call goes wrong, the model is told and the call goes on', 
     const f = await boot();
     f.call('rtc_err');
     f.play('rtc_err', toolCall(name, input.args ?? {}, { callId: 'call_err', rawArguments: input.rawArguments }));
+    if (name === 'slow') {
+      await f.clock.whenPending();
+      f.clock.advance(149);
+      await settle();
+      expect(f.of('tool.completed')).toEqual([]); // not before its 150 ms
+      f.clock.advance(1);
+    }
     const completed = await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_err');
     expect(completed.status).toBe(status);
     const output = JSON.parse(outputFor(f, 'rtc_err', 'call_err')!.output) as { error: { code: string; message: string } };
@@ -440,6 +481,9 @@ describe('when a tool call goes wrong, the model is told and the call goes on', 
     const f = await boot();
     f.call('rtc_abort');
     f.play('rtc_abort', toolCall('slow', {}, { callId: 'call_abort' }));
+    await f.clock.whenPending();
+    expect(slowSignal?.aborted).toBe(false);
+    f.clock.advance(150);
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_abort');
     expect(slowSignal?.aborted).toBe(true);
   });
@@ -492,6 +536,8 @@ describe('publishing and storing runs', () => {
     f.play('rtc_gone', toolCall('slow', {}, { callId: 'call_gone' }));
     f.link.closed.add('rtc_gone');
     f.bus.emit('call.ended', { callId: 'rtc_gone', reason: 'remote_closed', acceptedAt: new Date(), endedAt: new Date() });
+    await f.clock.whenPending();
+    f.clock.advance(150);
     const completed = await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_gone');
     expect(completed.delivered).toBe(false);
     expect(f.link.of('rtc_gone')).toEqual([]);
@@ -519,12 +565,15 @@ describe('DTMF', () => {
 
   it('hands the digits over after the inter-digit pause, in order', async () => {
     const f = await boot({ DTMF_INTER_DIGIT_MS: '100' });
+    useFakeTimers();
     f.call('rtc_pause');
     f.play('rtc_pause', ['4', '2'].map(dtmf));
     expect(userTexts(f, 'rtc_pause')).toEqual([]);
-    await new Promise((r) => setTimeout(r, 200));
+    await jest.advanceTimersByTimeAsync(99);
+    expect(userTexts(f, 'rtc_pause')).toEqual([]);
+    await jest.advanceTimersByTimeAsync(101);
     f.play('rtc_pause', ['7'].map(dtmf));
-    await new Promise((r) => setTimeout(r, 200));
+    await jest.advanceTimersByTimeAsync(200);
     expect(userTexts(f, 'rtc_pause')).toEqual(['user: The caller pressed 4 2', 'user: The caller pressed 7']);
   });
 
@@ -563,13 +612,14 @@ describe('DTMF', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ToolRegistrationError);
-    expect((error as Error).message).toMatch(message);
+    expect(errorMessage(error)).toMatch(message);
   });
 });
 
 describe('end_call', () => {
   it('hangs up only after the goodbye that follows it has finished playing', async () => {
     const f = await boot({ END_CALL_MAX_WAIT_MS: '5000' });
+    useFakeTimers();
     f.call('rtc_bye');
     f.play('rtc_bye', toolCall('end_call', { reason: 'caller said goodbye' }, { callId: 'call_bye' }));
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_bye');
@@ -581,24 +631,25 @@ describe('end_call', () => {
       { type: 'output_audio_buffer.started', response_id: 'resp_bye' },
       { type: 'response.done', response: { id: 'resp_bye', status: 'completed' } },
     ]);
-    await new Promise((r) => setTimeout(r, 50));
+    await jest.advanceTimersByTimeAsync(4999); // the goodbye plays on, for as long as END_CALL_MAX_WAIT_MS allows
     expect(f.link.hangups).toEqual([]);
     f.play('rtc_bye', [{ type: 'output_audio_buffer.stopped', response_id: 'resp_bye' }]);
-    await new Promise((r) => setTimeout(r, 10));
+    await jest.advanceTimersByTimeAsync(0);
     expect(f.link.hangups).toEqual(['rtc_bye']);
   });
 
   it('hangs up after END_CALL_MAX_WAIT_MS when the goodbye never finishes', async () => {
     const f = await boot({ END_CALL_MAX_WAIT_MS: '200' });
+    useFakeTimers();
     f.call('rtc_stuck');
     f.play('rtc_stuck', toolCall('end_call', {}, { callId: 'call_stuck' }));
     f.play('rtc_stuck', [
       { type: 'response.created', response: { id: 'resp_stuck' } },
       { type: 'output_audio_buffer.started', response_id: 'resp_stuck' },
     ]);
-    await new Promise((r) => setTimeout(r, 100));
+    await jest.advanceTimersByTimeAsync(199);
     expect(f.link.hangups).toEqual([]);
-    await new Promise((r) => setTimeout(r, 200));
+    await jest.advanceTimersByTimeAsync(1);
     expect(f.link.hangups).toEqual(['rtc_stuck']);
   });
 
@@ -642,7 +693,7 @@ describe("the call's profile decides which tools it may run", () => {
     const f = await boot({ TRANSFER_TIMEOUT_MS: '500' });
     f.call('rtc_own_target', { profile: 'acme', tools: ['transfer_to_human'], transfer: { humanAgentNumber: '+14155550111' } });
     f.play('rtc_own_target', toolCall('transfer_to_human', {}, { callId: 'call_own_target' }));
-    for (let waited = 0; f.link.refers.length === 0 && waited < 2000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => f.link.refers[0]);
     f.link.closed.add('rtc_own_target');
     f.bus.emit('call.ended', { callId: 'rtc_own_target', reason: 'remote_closed', acceptedAt: new Date(), endedAt: new Date() });
     expect((await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_own_target')).status).toBe('succeeded');
@@ -665,7 +716,7 @@ describe('transfer_to_human (SIP REFER)', () => {
     const f = await boot(variables);
     f.call('rtc_xfer');
     f.play('rtc_xfer', toolCall('transfer_to_human', { reason: 'wants a person' }, { callId: 'call_xfer' }));
-    await new Promise((r) => setTimeout(r, 30));
+    await waitUntil(() => f.link.refers[0]);
     expect(f.link.refers).toEqual([{ callId: 'rtc_xfer', uri: target }]);
     f.link.closed.add('rtc_xfer');
     f.bus.emit('call.ended', { callId: 'rtc_xfer', reason: 'remote_closed', acceptedAt: new Date(), endedAt: new Date() });
@@ -675,26 +726,32 @@ describe('transfer_to_human (SIP REFER)', () => {
 
   it('waits for the agent to finish speaking before the REFER', async () => {
     const f = await boot({ HUMAN_AGENT_NUMBER: '+14155550100' });
+    useFakeTimers();
     f.call('rtc_wait');
     f.play('rtc_wait', [
       { type: 'response.created', response: { id: 'resp_words' } },
       { type: 'output_audio_buffer.started', response_id: 'resp_words' },
     ]);
     f.play('rtc_wait', toolCall('transfer_to_human', {}, { callId: 'call_wait' }).filter((e) => e.type !== 'response.created'));
-    await new Promise((r) => setTimeout(r, 50));
+    await jest.advanceTimersByTimeAsync(4000); // the agent speaks on (the tool waits up to 5 s for it)
     expect(f.link.refers).toEqual([]);
     f.play('rtc_wait', [
       { type: 'response.done', response: { id: 'resp_words' } },
       { type: 'output_audio_buffer.stopped', response_id: 'resp_words' },
     ]);
-    await new Promise((r) => setTimeout(r, 20));
+    await jest.advanceTimersByTimeAsync(0);
     expect(f.link.refers).toHaveLength(1);
   });
 
   it('tells the model the transfer did not go through when the call is still here after TRANSFER_TIMEOUT_MS', async () => {
     const f = await boot({ HUMAN_AGENT_NUMBER: '+14155550100', TRANSFER_TIMEOUT_MS: '500' });
+    useFakeTimers();
     f.call('rtc_stay');
     f.play('rtc_stay', toolCall('transfer_to_human', {}, { callId: 'call_stay' }));
+    await jest.advanceTimersByTimeAsync(499);
+    expect(f.link.refers).toHaveLength(1);
+    expect(f.of('tool.completed')).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
     const completed = await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_stay');
     expect(completed.status).toBe('failed');
     const output = JSON.parse(outputFor(f, 'rtc_stay', 'call_stay')!.output);
@@ -717,7 +774,7 @@ describe('transfer_to_human (SIP REFER)', () => {
     const f = await boot({ HUMAN_AGENT_NUMBER: '+14155550100', DTMF_KEY_MAP: '0:transfer_to_human' });
     f.call('rtc_zero');
     f.play('rtc_zero', [{ type: 'input_audio_buffer.dtmf_event_received', event: '0', received_at: 1 }]);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitUntil(() => f.link.refers[0]);
     expect(f.link.refers).toEqual([{ callId: 'rtc_zero', uri: 'tel:+14155550100' }]);
   });
 });

@@ -1,3 +1,5 @@
+import { systemClock, type Clock, type Timer } from '#resilience';
+
 /** The keys a phone can send (RFC 4733 events 0-15). */
 const DTMF_KEY = /^[0-9*#A-D]$/;
 /** A run of digits longer than this is handed over at once (nobody types a 33-digit number on purpose). */
@@ -12,6 +14,8 @@ export interface DtmfCollectorOptions {
   onDigits: (keys: string[]) => void;
   /** A mapped key was pressed (after any digits before it were handed over). */
   onAction: (key: string, tool: string) => void;
+  /** The clock of the inter-digit pause (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -20,9 +24,12 @@ export interface DtmfCollectorOptions {
  */
 export class DtmfCollector {
   private buffer: string[] = [];
-  private timer?: NodeJS.Timeout;
+  private timer?: Timer;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: DtmfCollectorOptions) {}
+  constructor(private readonly options: DtmfCollectorOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Normalises a key as reported ("a" → "A"); undefined when it is not a DTMF key. */
   static keyOf(value: unknown): string | undefined {
@@ -47,14 +54,13 @@ export class DtmfCollector {
       this.flush();
       return;
     }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), this.options.interDigitMs);
-    this.timer.unref?.();
+    this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => this.flush(), this.options.interDigitMs);
   }
 
   /** Hands over whatever is buffered now. */
   flush(): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer.length === 0) return;
     const keys = this.buffer;
@@ -64,7 +70,7 @@ export class DtmfCollector {
 
   /** Drops the buffer (the call ended: there is nobody to tell). */
   dispose(): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.buffer = [];
   }
