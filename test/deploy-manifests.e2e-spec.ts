@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { startHarness, type Harness } from './support/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const VALIDATOR = join(ROOT, 'scripts/validate-manifests.mjs');
+const VALIDATOR = join(ROOT, 'dist/scripts/validate-deploy/main.js');
 const MANIFESTS = join(ROOT, 'deploy/kubernetes');
 
 interface Outcome {
