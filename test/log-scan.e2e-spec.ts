@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { errorMessage } from '#resilience';
 // @ts-expect-error -- plain JavaScript: jest loads it before any transform exists
 import teardown from './support/log-scan.teardown.mjs';
 
@@ -36,7 +37,7 @@ describe('the e2e log scan', () => {
       try {
         check();
       } catch (error) {
-        expect((error as Error).message).not.toContain(leak);
+        expect(errorMessage(error)).not.toContain(leak);
       }
     }
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, script, type ConversationScript, type EmulatedCall } from '#emulator';
 import { EventBus, type BridgeEvents } from '#events';
 import { Notifications } from '#notifications';
+import { withTimeout } from '#resilience';
 import { TenantProfiles, type ReloadOutcome } from '#tenants';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, TEST_API_KEY, type Harness } from './support/harness.js';
@@ -85,9 +86,7 @@ const toolNames = (body: { tools?: Array<{ name: string }> }) => (body.tools ?? 
 
 /** The promise, or a failure after a few seconds (a reload that never comes must not hang the suite). */
 function within<T>(promise: Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(promise, timeoutMs, { message: `no ${what} within ${timeoutMs} ms` });
 }
 
 /** Plays a script's server events on a call that has no script of its own, now. */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startBridge } from '#bridge';
 import { script, newWebhookSecret, type EmulatedCall } from '#emulator';
 import { EventBus, type BridgeEvents } from '#events';
+import { errorMessage } from '#resilience';
 import { ToolInvocations } from '#storage';
 import { ToolInvocationWriter, ToolRegistrationError } from '#tools';
 import { withEnv } from '#testing';
@@ -262,13 +263,13 @@ describe('tool declarations that stop the start', () => {
   it('refuses TOOLS_DISABLED naming a tool that does not exist', async () => {
     const error = await startFailure({ TOOLS_DISABLED: 'end_cal' });
     expect(error).toBeInstanceOf(ToolRegistrationError);
-    expect((error as Error).message).toContain('TOOLS_DISABLED names "end_cal"');
+    expect(errorMessage(error)).toContain('TOOLS_DISABLED names "end_cal"');
   });
 
   it('refuses a DTMF key map that names a tool which is off', async () => {
     const error = await startFailure({ DTMF_KEY_MAP: '0:transfer_to_human' });
     expect(error).toBeInstanceOf(ToolRegistrationError);
-    expect((error as Error).message).toContain('maps 0 to "transfer_to_human", which is off (not configured)');
+    expect(errorMessage(error)).toContain('maps 0 to "transfer_to_human", which is off (not configured)');
   });
 
   (existsSync(BUILT_MAIN) ? it : it.skip)('exits 1 as a built process, saying why', async () => {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenAIEmulator, demoConversation } from '#emulator';
+import { withTimeoutOr } from '#resilience';
 
 const port = Number(process.env.EMULATOR_PORT ?? 8090);
 const apiKey = process.env.EMULATOR_API_KEY ?? 'sk-emulator';
@@ -33,7 +34,7 @@ if (bridgeWebhookUrl) {
   do {
     const { call, delivery } = await emulator.placeCall(bridgeWebhookUrl, { script: demoConversation(400) });
     console.log(`placed call ${call.callId}: webhook answered ${delivery.status}`);
-    const end = await Promise.race([call.ended, sleep(60_000).then(() => undefined)]);
+    const end = await withTimeoutOr(call.ended, 60_000, undefined);
     console.log(`call ${call.callId} ended: ${end ? `closed by ${end.by} (${end.code})` : 'still open after 60 s'}`);
     if (every > 0) await sleep(every * 1000);
   } while (every > 0);

@@ -5,6 +5,7 @@ import { callControlConfig } from './calls.config.js';
 import { CallControlError, CallControlErrorCode, isRetryableStatus } from './calls.errors.js';
 import { OPENAI_CLIENT } from './openai.provider.js';
 import type { ConfigType } from '#config';
+import { errorMessage } from '#resilience';
 
 export type AcceptOutcome = 'accepted' | 'caller_gone';
 
@@ -98,8 +99,7 @@ function translate(error: unknown, action: CallControlAction): CallControlError 
     return new CallControlError(code, `${action} answered HTTP ${status}: ${bodyExcerpt(error)}`, status);
   }
   // A connection failure (APIConnectionError) or anything else: no answer at all, so worth another try.
-  const reason = error instanceof Error ? error.message : String(error);
-  return new CallControlError(CallControlErrorCode.Upstream, `${action} failed: ${reason.slice(0, BODY_EXCERPT_CHARS)}`);
+  return new CallControlError(CallControlErrorCode.Upstream, `${action} failed: ${errorMessage(error, { maxLength: BODY_EXCERPT_CHARS })}`);
 }
 
 /** The first bytes of an error answer's text, on one line, without control characters. */

@@ -10,6 +10,7 @@ import { TenantDirectory, type MatchRules, type TenantProfile, type UnmatchedPol
 import { ProfileDto, TenantsFileDto, type KnowledgeDto } from './tenants-file.dto.js';
 import { TenantsFileError, type TenantsFileProblem } from './tenants.errors.js';
 import { toE164, type AgentProfile } from '#calls';
+import { errorMessage } from '#resilience';
 
 /** The name of the profile that answers unmatched calls, layered over the environment's agent. */
 export const DEFAULT_PROFILE = 'default';
@@ -58,7 +59,7 @@ export function loadTenantsFile(path: string, context: TenantsFileContext): Load
   try {
     directory = build(reader, context, problems);
   } catch (error) {
-    problems.push({ message: `could not be read: ${(error as Error).message}` });
+    problems.push({ message: `could not be read: ${errorMessage(error)}` });
   }
   const { fingerprint, files } = reader;
   if (directory && problems.length === 0) return { ok: true, directory, fingerprint, files };
@@ -344,7 +345,7 @@ function parseYaml(text: string, problems: TenantsFileProblem[]): unknown {
   try {
     value = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    problems.push({ message: `not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+    problems.push({ message: `not valid YAML: ${errorMessage(error).split('\n')[0]}` });
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

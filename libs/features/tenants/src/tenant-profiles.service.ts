@@ -9,6 +9,7 @@ import { AgentProfiles, type AgentProfile } from '#calls';
 import type { ConfigType } from '#config';
 import type { CallContext } from '#events';
 import { Notifications } from '#notifications';
+import { errorMessage } from '#resilience';
 import { ToolRegistry } from '#tools';
 
 /** Editors and Kubernetes replace a file in several steps (write, rename, symlink swap): one reload per burst. */
@@ -229,7 +230,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
       this.watchers.set(directory, watcher);
     } catch (error) {
       this.unwatchable.add(directory);
-      this.logger.warn(`cannot watch ${directory} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ${fallback}`);
+      this.logger.warn(`cannot watch ${directory} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}): ${fallback}`);
     }
   }
 }

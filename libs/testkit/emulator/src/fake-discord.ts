@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { errorMessage } from '#resilience';
 import { LocalServer } from './local-server.js';
 
 /** A message the fake accepted (answered 2xx). */
@@ -251,7 +252,7 @@ export class FakeDiscord {
       const raw = await readBody(req, this.options.maxBodyBytes ?? 25 * 1024 * 1024);
       answer = await this.answer(req, url, route, webhookId, raw, at);
     } catch (error) {
-      answer = { status: 500, body: { message: `FakeDiscord: ${(error as Error).message}`, code: 0 } };
+      answer = { status: 500, body: { message: `FakeDiscord: ${errorMessage(error)}`, code: 0 } };
     }
     this.requests.push({ webhookId, status: answer.status, at });
     if (answer.delayMs) await this.delay(answer.delayMs);
