@@ -45,16 +45,16 @@ export class CallSessions implements BeforeApplicationShutdown {
 
   /**
    * Attaches to an accepted call; resolves once the session is open or has definitively failed. `context`: the call
-   * as accepted, which the end-reason resolvers read when its socket closes.
+   * as accepted, which the end-reason resolvers read when its socket closes. `sideband.connected` is published
+   * once the session can send (the tools library's conversation then sends the greeting).
    */
-  async attach(callId: string, acceptedAt: Date, greeting?: string, profile?: string, context?: CallContext): Promise<void> {
+  async attach(callId: string, acceptedAt: Date, profile?: string, context?: CallContext): Promise<void> {
     const call: ActiveCall = { acceptedAt, profile, context, connecting: new AbortController() };
     this.calls.set(callId, call);
     let socket;
+    let attempts;
     try {
-      const result = await this.connector.connect(callId, call.connecting.signal);
-      socket = result.socket;
-      this.bus.emit('sideband.connected', { callId, attempts: result.attempts });
+      ({ socket, attempts } = await this.connector.connect(callId, call.connecting.signal));
     } catch (error) {
       const status = error instanceof SidebandHandshakeError ? error.status : undefined;
       if (status === 401 || status === 403) {
@@ -88,9 +88,7 @@ export class CallSessions implements BeforeApplicationShutdown {
       onClose: (reason, closeCode) => void this.closed(callId, reason, closeCode),
     });
     this.logger.log(`[${callId}] sideband attached`);
-    if (greeting) {
-      call.session.send({ type: 'response.create', response: { instructions: `Greet the caller by saying: ${greeting}` } });
-    }
+    this.bus.emit('sideband.connected', { callId, attempts });
   }
 
   /** Sends a client event on a call's sideband; false when the call is not (or no longer) attached. */

@@ -89,11 +89,12 @@ export class CallsService {
       profile: profile.name,
       ...(profile.transfer ? { transfer: profile.transfer } : {}),
       callerTranscription: profile.transcription !== undefined,
+      ...(profile.welcomeMessage ? { greeting: profile.welcomeMessage } : {}),
       tools: profile.tools.flatMap((tool) => (tool.name ? [tool.name] : [])),
       ...(profile.metadata ? { metadata: profile.metadata } : {}),
       ...(profile.notify ? { notify: profile.notify } : {}),
     });
-    void this.sessions.attach(callId, acceptedAt, profile.welcomeMessage, profile.name, context);
+    void this.sessions.attach(callId, acceptedAt, profile.name, context);
     return 'accepted';
   }
 

@@ -16,6 +16,7 @@ import {
   type CallEndedEvent,
   type RealtimeEventReceived,
   type RealtimeServerEvent,
+  type SidebandConnectedEvent,
 } from '#events';
 
 /**
@@ -27,6 +28,8 @@ import {
 export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CallToolsListener.name);
   private readonly calls = new Map<string, LiveCall>();
+  /** Greetings of accepted calls whose sideband is not open yet. */
+  private readonly greetings = new Map<string, string>();
 
   constructor(
     private readonly executor: ToolExecutor,
@@ -75,10 +78,12 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
   onModuleDestroy(): void {
     for (const call of this.calls.values()) call.end();
     this.calls.clear();
+    this.greetings.clear();
   }
 
   @OnBridgeEvent('call.accepted')
-  onAccepted({ callId, context, profile, transfer, tools }: CallAcceptedEvent): void {
+  onAccepted({ callId, context, profile, transfer, tools, greeting }: CallAcceptedEvent): void {
+    if (greeting) this.greetings.set(callId, greeting);
     this.calls.set(
       callId,
       new LiveCall(context, {
@@ -93,6 +98,15 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
         onKeyAction: (call, key, tool) => this.runKeyAction(call, key, tool),
       }),
     );
+  }
+
+  /** The sideband can send: the agent greets the caller first, through the conversation like every response. */
+  @OnBridgeEvent('sideband.connected')
+  onConnected({ callId }: SidebandConnectedEvent): void {
+    const greeting = this.greetings.get(callId);
+    this.greetings.delete(callId);
+    const call = this.calls.get(callId);
+    if (greeting && call) call.conversation.requestResponse({ instructions: `Greet the caller by saying: ${greeting}` });
   }
 
   @OnBridgeEvent('realtime.event')
@@ -123,6 +137,7 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
 
   @OnBridgeEvent('call.ended')
   onEnded({ callId }: CallEndedEvent): void {
+    this.greetings.delete(callId);
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);

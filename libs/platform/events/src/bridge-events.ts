@@ -30,6 +30,8 @@ export interface CallAcceptedEvent {
   transfer?: TransferTarget;
   /** Whether caller speech is transcribed (without it there are no caller lines). */
   callerTranscription: boolean;
+  /** What the agent says first, once the sideband is open (the profile's welcome message). */
+  greeting?: string;
   /**
    * The tools offered to this call (the names in its accept body): the only ones it may run. Absent: every enabled
    * tool.
