@@ -13,6 +13,6 @@ export function singleCpuGcAdvice(cpus: number, execArgv: readonly string[]): st
   if (cpus !== 1 || execArgv.some((arg) => arg === '--single-threaded-gc' || arg === '--single-threaded')) return undefined;
   return (
     'this process may run on 1 CPU only: V8 collects garbage on helper threads that then take that CPU from the ' +
-    'event loop (tail latency of webhooks); start node with --single-threaded-gc (README, Kubernetes, "CPU")'
+    'event loop (tail latency of webhooks); start node with --single-threaded-gc (deploy/kubernetes/README.md, "CPU")'
   );
 }
