@@ -5,6 +5,7 @@ import { ConferenceModule } from '#conference';
 import { appConfig } from '#config';
 import { EventsModule } from '#events';
 import { HealthModule } from '#health';
+import { HttpErrorsModule } from '#http';
 import { MetricsModule } from '#metrics';
 import { NotificationsModule } from '#notifications';
 import { OrderLookupModule } from '#order-lookup';
@@ -24,6 +25,7 @@ import { WebhooksModule } from '#webhooks';
     MetricsModule,
     StorageModule,
     HealthModule,
+    HttpErrorsModule,
     CallsModule,
     ToolsModule,
     OrderLookupModule,

@@ -1,3 +1,6 @@
+import { HttpStatus } from '@nestjs/common';
+import { HttpMappedError, type HttpErrorLogLevel } from '#http';
+
 export enum CallControlErrorCode {
   /** OpenAI did not answer within the deadline (retry included): worth another try. */
   Timeout = 'timeout',
@@ -14,8 +17,11 @@ export enum CallControlErrorCode {
  */
 export type CallControlOutcome = 'caller_gone' | 'retry' | 'failed';
 
-/** Call control failed. The webhook answers 5xx (so that OpenAI delivers it again) unless the caller is gone. */
-export class CallControlError extends Error {
+/**
+ * Call control failed. The webhook answers 5xx (504 on a timeout, else 502), so that OpenAI delivers it again,
+ * unless the caller is gone. The failure is logged where it happened, not again when it is answered.
+ */
+export class CallControlError extends HttpMappedError {
   constructor(
     readonly code: CallControlErrorCode,
     message: string,
@@ -23,6 +29,18 @@ export class CallControlError extends Error {
   ) {
     super(message);
     this.name = 'CallControlError';
+  }
+
+  get httpStatus(): number {
+    return this.code === CallControlErrorCode.Timeout ? HttpStatus.GATEWAY_TIMEOUT : HttpStatus.BAD_GATEWAY;
+  }
+
+  get httpBody(): Record<string, unknown> {
+    return { error: 'call_control_failed' };
+  }
+
+  override get logLevel(): HttpErrorLogLevel {
+    return 'none';
   }
 
   get outcome(): CallControlOutcome {

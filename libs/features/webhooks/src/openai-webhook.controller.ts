@@ -1,16 +1,16 @@
-import { Controller, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { readWebhookBody } from './webhook-body.js';
-import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { WebhookIntake } from './webhook-intake.service.js';
 import { WebhookMetrics } from './webhook.metrics.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 import { webhooksConfig } from './webhooks.config.js';
 import type { ConfigType } from '#config';
+import { OpaqueErrors } from '#http';
 
 /** `POST /openai/webhook`: OpenAI's signed webhooks. Answers a plain 200 once the event has been handled. */
 @Controller('openai/webhook')
-@UseFilters(WebhookExceptionFilter)
+@OpaqueErrors()
 export class OpenAIWebhookController {
   constructor(
     private readonly verifier: WebhookVerifier,

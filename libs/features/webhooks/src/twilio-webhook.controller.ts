@@ -1,11 +1,11 @@
-import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
+import { Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { readWebhookBody } from './webhook-body.js';
-import { WebhookExceptionFilter } from './webhook-exception.filter.js';
 import { webhooksConfig } from './webhooks.config.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
 import { ConferenceEventsHandler, ConferenceVoiceHandler, InvalidVoiceWebhook } from '#conference';
 import type { ConfigType } from '#config';
+import { OpaqueErrors } from '#http';
 import { TwilioSignature, parseForm, twilioConfig, type TwilioParams } from '#twilio';
 
 /**
@@ -16,7 +16,7 @@ import { TwilioSignature, parseForm, twilioConfig, type TwilioParams } from '#tw
  * answer 404.
  */
 @Controller('twilio')
-@UseFilters(WebhookExceptionFilter)
+@OpaqueErrors()
 export class TwilioWebhookController {
   constructor(
     private readonly signature: TwilioSignature,

@@ -24,7 +24,7 @@ const CALL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 @Controller('calls')
 @UseGuards(AdminTokenGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
-export class CallsController {
+export class RecordsController {
   constructor(private readonly records: CallRecordsRepository) {}
 
   @Get()
