@@ -7,6 +7,7 @@ import { CallControlError } from './calls.errors.js';
 import { OpenAICallControl } from './openai-call-control.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallContext, type CallRejectedEvent } from '#events';
+import { errorMessage } from '#resilience';
 import { IdempotencyStore, WEBHOOK_CLAIM_TTL_MS } from '#storage';
 
 export type IncomingCallOutcome = 'accepted' | 'rejected' | 'caller_gone' | 'duplicate';
@@ -69,7 +70,7 @@ export class CallsService {
       outcome = await this.control.accept(callId, buildAcceptPayload(profile));
     } catch (error) {
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] accept failed${outcomeNote(error)}: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] accept failed${outcomeNote(error)}: ${errorMessage(error)}`);
       throw error;
     } finally {
       this.accepting--;
@@ -111,7 +112,7 @@ export class CallsService {
       }
       // Let OpenAI deliver the webhook again: by then a call may have ended, or another replica takes it.
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] at capacity, and the rejection failed${outcomeNote(error)}: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] at capacity, and the rejection failed${outcomeNote(error)}: ${errorMessage(error)}`);
       throw error;
     }
     this.logger.warn(`[${callId}] rejected with 486: at capacity (${this.config.maxConcurrentCalls} calls)`);
@@ -141,7 +142,7 @@ export class CallsService {
         return 'caller_gone';
       }
       await this.claims.release(claimKey);
-      this.logger.error(`[${callId}] reject failed${outcomeNote(error)}: ${(error as Error).message}`);
+      this.logger.error(`[${callId}] reject failed${outcomeNote(error)}: ${errorMessage(error)}`);
       throw error;
     }
     this.logger.log(`[${callId}] rejected with SIP ${statusCode}: ${WHY_REJECTED[reason]}`);
