@@ -5,6 +5,7 @@ import { DtmfCollector } from './dtmf/dtmf-collector.js';
 import type { CallControl } from './tool.types.js';
 import { CallControlError } from '#calls';
 import type { CallContext, RealtimeClientEvent, TransferTarget } from '#events';
+import { withTimeoutOr } from '#resilience';
 
 const TRANSFER_URI = /^(tel:\+?[0-9][0-9\-.()]{2,31}|sips?:[^\s<>"]{3,256})$/;
 
@@ -141,16 +142,7 @@ class LiveCallControl implements CallControl {
 
   async waitForEnd(timeoutMs: number): Promise<boolean> {
     if (this.call.hasEnded) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([this.call.ended.then(() => true as const), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeoutOr(this.call.ended.then(() => true as const), timeoutMs, false);
   }
 
   private async hangUpOnce(afterAgentSpeech: boolean): Promise<void> {
