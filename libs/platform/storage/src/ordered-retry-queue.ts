@@ -64,12 +64,7 @@ export class OrderedRetryQueue<T> {
    * is left and stops retrying (the process is going away).
    */
   async flushWithin(ms: number): Promise<boolean> {
-    const flushed = await withTimeoutOr(
-      this.flush().then(() => true),
-      ms,
-      false,
-      { clock: this.clock },
-    );
+    const flushed = await withTimeoutOr(this.flush().then(() => true), ms, false, { clock: this.clock });
     if (!flushed) {
       this.stopping.abort();
       this.options.logger.error(`shutting down with ${this.queue.length} write(s) of ${this.options.what} not stored`);
