@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   tools: ['calls', 'config', 'events', 'resilience', 'storage'],
   transcripts: ['config', 'events', 'storage'],
   notifications: ['config', 'events', 'health', 'metrics', 'resilience', 'storage', 'transcripts'],
-  conference: ['calls', 'config', 'events', 'storage', 'tools', 'twilio'],
+  conference: ['calls', 'config', 'events', 'resilience', 'storage', 'tools', 'twilio'],
   tenants: ['calls', 'config', 'events', 'notifications', 'resilience', 'tools'],
   webhooks: ['calls', 'conference', 'config', 'health', 'http', 'metrics', 'storage', 'tenants', 'twilio'],
   'order-lookup': ['config', 'tools'],

@@ -6,6 +6,7 @@ import { SidebandSession } from './sideband/sideband-session.js';
 import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallContext, type CallEndReason, type RealtimeClientEvent } from '#events';
+import { errorMessage } from '#resilience';
 
 interface ActiveCall {
   acceptedAt: Date;
@@ -66,7 +67,7 @@ export class CallSessions implements BeforeApplicationShutdown {
             'belong to the OpenAI project that owns the SIP number and the webhook; the call goes on unwatched',
         );
       } else {
-        this.logger.error(`[${callId}] sideband never opened: ${(error as Error).message}`);
+        this.logger.error(`[${callId}] sideband never opened: ${errorMessage(error)}`);
       }
       this.end(callId, 'handshake_failed');
       return;

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OpenAICallControl } from '#calls';
+import { errorMessage } from '#resilience';
 import { TwilioRequestError, TwilioVoice } from '#twilio';
 
 /** The agent's leg of a conference, as far as it is known. */
@@ -48,5 +49,5 @@ export class AgentLegs {
 }
 
 export function describe(error: unknown): string {
-  return error instanceof TwilioRequestError ? error.message : ((error as Error)?.message ?? String(error)).slice(0, 200);
+  return error instanceof TwilioRequestError ? error.message : errorMessage(error, { maxLength: 200 });
 }

@@ -3,6 +3,7 @@ import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
 import type { RejectionReason } from '#calls';
 import type { ConfigType } from '#config';
 import type { CallContext } from '#events';
+import { errorMessage } from '#resilience';
 import { twilioConfig } from '#twilio';
 
 /** SIP 480: the agent's leg of a conference that had already given up on it. */
@@ -48,7 +49,7 @@ export class ConferenceCallLinker {
       else this.logger.warn(`[${callId}] X-conferenceName names no conference of ours (or one tied to another call)`);
       return link;
     } catch (error) {
-      this.logger.warn(`[${callId}] linking the call to its conference failed: ${(error as Error).message}`);
+      this.logger.warn(`[${callId}] linking the call to its conference failed: ${errorMessage(error)}`);
       return undefined;
     }
   }

@@ -5,6 +5,7 @@ import { AGENT_LABEL } from './conference-twiml.js';
 import { CallSessions } from '#calls';
 import type { ConfigType } from '#config';
 import { EventBus, type CallTransferEvent, type TransferStatus } from '#events';
+import { errorMessage } from '#resilience';
 import { CALL_SID, CONFERENCE_SID, TwilioVoice, param, twilioConfig, type TwilioParams } from '#twilio';
 
 /** A participant call's final statuses, as the human's transfer ends when they come before a join. */
@@ -56,7 +57,7 @@ export class ConferenceEventsHandler {
       const attempt = query.get('attempt');
       if (attempt) return await this.onHumanCallStatus(conference, attempt, callStatus, param(params, 'CallSid'));
     } catch (error) {
-      this.logger.error(`handling a conference event failed: ${(error as Error).message}`);
+      this.logger.error(`handling a conference event failed: ${errorMessage(error)}`);
     }
   }
 
@@ -150,7 +151,7 @@ export class ConferenceEventsHandler {
     try {
       this.bus.emit('call.transfer', event);
     } catch (error) {
-      this.logger.error(`a transfer event listener failed: ${(error as Error).message}`);
+      this.logger.error(`a transfer event listener failed: ${errorMessage(error)}`);
     }
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
 import type { ConfigType } from '#config';
 import { EventBus, OnBridgeEvent, type CallEndedEvent, type CallTransferEvent, type TransferStatus } from '#events';
+import { errorMessage } from '#resilience';
 import { CallLink, HumanTransferRoute, ToolError, transferConfig, type CallControl, type ToolContext, type TransferPlan } from '#tools';
 import { TwilioErrorCode, TwilioRequestError, TwilioVoice, twilioConfig } from '#twilio';
 
@@ -112,7 +113,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     try {
       link = await this.linkOf(context);
     } catch (error) {
-      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${(error as Error).message}`);
+      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${errorMessage(error)}`);
       throw new ToolError(FAILED_TO_START, 'transfer_failed');
     }
     if (!link) return undefined;
@@ -126,7 +127,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     try {
       link = await this.linkOf(context);
     } catch (error) {
-      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${(error as Error).message}`);
+      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${errorMessage(error)}`);
       throw new ToolError(FAILED_TO_START, 'transfer_failed');
     }
     if (!link) throw new ToolError(UNAVAILABLE, 'transfer_unavailable');
@@ -149,7 +150,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     try {
       began = await this.links.beginHumanAttempt(name, attempt);
     } catch (error) {
-      this.logger.warn(`[${callId}] recording the transfer failed: ${(error as Error).message}`);
+      this.logger.warn(`[${callId}] recording the transfer failed: ${errorMessage(error)}`);
       throw new ToolError(FAILED_TO_START, 'transfer_failed');
     }
     if (!began) return ALREADY_CONNECTING;
@@ -179,8 +180,8 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
         statusCallbackEvent: ['completed'],
         statusCallbackMethod: 'POST',
       });
-      await this.links.updateHumanAttempt(name, attempt, { callSid: added.callSid }).catch((error: Error) => {
-        this.logger.warn(`[${callId}] recording the human's call failed (its events still match by attempt): ${error.message}`);
+      await this.links.updateHumanAttempt(name, attempt, { callSid: added.callSid }).catch((error: unknown) => {
+        this.logger.warn(`[${callId}] recording the human's call failed (its events still match by attempt): ${errorMessage(error)}`);
       });
     } catch (error) {
       const failure = TwilioRequestError.from(error);
@@ -253,7 +254,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
         this.settle(pending, 'failed');
       }
     } catch (error) {
-      this.logger.warn(`[${callId}] checking the transfer failed: ${(error as Error).message}`);
+      this.logger.warn(`[${callId}] checking the transfer failed: ${errorMessage(error)}`);
       if (Date.now() > pending.deadline) this.settle(pending, 'failed');
     } finally {
       pending.checking = false;
@@ -284,7 +285,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     try {
       this.bus.emit('call.transfer', event);
     } catch (error) {
-      this.logger.error(`a transfer event listener failed: ${(error as Error).message}`);
+      this.logger.error(`a transfer event listener failed: ${errorMessage(error)}`);
     }
   }
 }

@@ -4,6 +4,7 @@ import { ConferenceLinks } from './conference-links.js';
 import { AGENT_LABEL, CONFERENCE_EVENTS, agentSipUri, conferenceTwiml, unavailableTwiml } from './conference-twiml.js';
 import { toE164 } from '#calls';
 import type { ConfigType } from '#config';
+import { errorMessage } from '#resilience';
 import { CALL_SID, TwilioRequestError, TwilioVoice, param, twilioConfig, type TwilioParams } from '#twilio';
 
 /** A voice webhook that is signed but cannot be answered (no valid CallSid, or Twilio not configured). */
@@ -64,7 +65,7 @@ export class ConferenceVoiceHandler {
     } catch (error) {
       // Answering the call matters more: the agent still takes it, only the warm transfer will be unavailable.
       stored = false;
-      this.logger.error(`[${name}] storing the conference link failed, the call goes on without transfer: ${(error as Error).message}`);
+      this.logger.error(`[${name}] storing the conference link failed, the call goes on without transfer: ${errorMessage(error)}`);
     }
 
     try {
@@ -91,7 +92,7 @@ export class ConferenceVoiceHandler {
       if (stored) {
         await this.links
           .update(name, { agentCallSid: agent.callSid, ...(agent.conferenceSid ? { conferenceSid: agent.conferenceSid } : {}) })
-          .catch((error: Error) => this.logger.warn(`[${name}] recording the agent's leg failed: ${error.message}`));
+          .catch((error: unknown) => this.logger.warn(`[${name}] recording the agent's leg failed: ${errorMessage(error)}`));
       }
       this.logger.log(`[${name}] caller held in conference, agent leg ${agent.callSid} dialling OpenAI`);
       return conferenceTwiml(name, callbackUrl);
@@ -116,7 +117,7 @@ export class ConferenceVoiceHandler {
       this.logger.warn(`[${tag}] the agent's leg was answered although adding it failed: ending it`);
       void this.agentLegs.end(tag, { callSid: link.agentCallSid, openaiCallId: link.openaiCallId });
     } catch (error) {
-      this.logger.warn(`[${name}] recording the agent's failure failed: ${(error as Error).message}`);
+      this.logger.warn(`[${name}] recording the agent's failure failed: ${errorMessage(error)}`);
     }
   }
 }

@@ -3,6 +3,7 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { RealtimeTool } from '../realtime-tool.decorator.js';
 import { ToolParam } from '../tool-param.decorator.js';
 import type { RealtimeToolHandler, ToolContext } from '../tool.types.js';
+import { errorMessage } from '#resilience';
 
 export class EndCallArgs {
   @IsOptional()
@@ -32,8 +33,8 @@ export class EndCallTool implements RealtimeToolHandler<EndCallArgs> {
   execute(args: EndCallArgs, context: ToolContext) {
     if (context.call.ended) return { status: 'call_already_ended' };
     this.logger.log(`[${context.callId}] ending the call after the goodbye${args.reason ? ` (${args.reason.slice(0, 200)})` : ''}`);
-    context.call.hangUp({ afterAgentSpeech: true }).catch((error: Error) => {
-      this.logger.error(`[${context.callId}] hanging up failed: ${error.message}`);
+    context.call.hangUp({ afterAgentSpeech: true }).catch((error: unknown) => {
+      this.logger.error(`[${context.callId}] hanging up failed: ${errorMessage(error)}`);
     });
     return {
       status: 'ending_call',

@@ -3,6 +3,7 @@ import { transferConfig } from '../tools.config.js';
 import { ToolError, type ToolContext } from '../tool.types.js';
 import { HumanTransfer } from './human-transfer.js';
 import type { ConfigType } from '#config';
+import { errorMessage } from '#resilience';
 
 /** How long the agent's last words ("I'm putting you through") may take to finish playing before the REFER. */
 const AGENT_SILENCE_WAIT_MS = 5000;
@@ -44,7 +45,7 @@ export class SipReferTransfer extends HumanTransfer {
     try {
       await call.refer(target);
     } catch (error) {
-      this.logger.warn(`[${callId}] REFER failed: ${(error as Error).message}`);
+      this.logger.warn(`[${callId}] REFER failed: ${errorMessage(error)}`);
       throw new ToolError(FAILED_TO_START, 'transfer_failed');
     }
     this.logger.log(`[${callId}] REFER sent, waiting up to ${this.config.timeoutMs} ms for the call to leave`);
