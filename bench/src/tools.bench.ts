@@ -13,6 +13,7 @@ import { Test } from '@nestjs/testing';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type RealtimeClientEvent, type RealtimeServerEvent } from '#events';
+import { ResilienceModule } from '#resilience';
 import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { CallLink, RealtimeTool, ToolParam, ToolsModule, type RealtimeToolHandler } from '#tools';
 import type { BenchResult } from './report.js';
@@ -101,7 +102,7 @@ export async function benchToolCalls(): Promise<BenchResult> {
   class BenchToolsModule {}
 
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, MetricsModule, BenchStorageModule, ToolsModule, BenchToolsModule],
+    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }), EventsModule, MetricsModule, ResilienceModule, BenchStorageModule, ToolsModule, BenchToolsModule],
   })
     .overrideProvider(CallLink)
     .useValue(link)
