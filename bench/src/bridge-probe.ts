@@ -15,6 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { errorMessage } from '#resilience';
 
 /** Timer resolution of the delay histogram (ms); each sample includes it, so it is subtracted. */
 export const PROBE_RESOLUTION_MS = 1;
@@ -220,7 +221,7 @@ if (process.send) {
   process.on('message', (command: ProbeCommand) => {
     handle(command).then(
       (reply) => process.send?.(reply),
-      (error: unknown) => process.send?.({ id: command.id, ok: false, error: String((error as Error)?.message ?? error) }),
+      (error: unknown) => process.send?.({ id: command.id, ok: false, error: errorMessage(error) }),
     );
   });
   // The channel must not keep the bridge alive: it exits on SIGTERM exactly as it would without the probe.

@@ -37,6 +37,7 @@ import { runStep, type Step, type StepContext } from './capacity/step.js';
 import { pinning } from './pinning.js';
 import type { BenchResult } from './report.js';
 import { FakeDiscord, OpenAIEmulator, newWebhookSecret, type EmulatedCall } from '#emulator';
+import { withTimeoutOr } from '#resilience';
 
 const API_KEY = 'sk-bench-capacity';
 const DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000];
@@ -128,7 +129,7 @@ export async function benchCapacity(): Promise<BenchResult> {
     await addCalls(WARM_UP_CALLS, warmUp);
     await sleep(WARM_UP_MS);
     for (const call of warmUp) load.hangUp(call);
-    await Promise.all(warmUp.map((c) => Promise.race([c.ended, sleep(5000)])));
+    await Promise.all(warmUp.map((c) => withTimeoutOr(c.ended, 5000, undefined)));
     await sleep(2000); // the bridge finishes those calls (records, summaries)
     for (const call of warmUp) emulator.calls.delete(call.callId);
     if (load.failedCalls > 0) throw new Error(`${load.failedCalls} of the ${WARM_UP_CALLS} warm-up calls failed`);

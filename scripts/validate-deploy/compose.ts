@@ -36,7 +36,7 @@ export function validateCompose(v: Validation, file: string): void {
   try {
     compose = parse(readFileSync(file, 'utf8'), { merge: true }) as ComposeFile | null;
   } catch (error) {
-    v.report(name, `YAML: ${yamlError(error as Error)}`);
+    v.report(name, `YAML: ${yamlError(error)}`);
     return;
   }
   const services = compose?.services ?? {};

@@ -4,6 +4,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { checkConsistency } from './deployment.js';
 import { lineOf, listYamlFiles, resourceOf, yamlError, type KubernetesObject, type Resource, type YamlPath } from './resources.js';
 import { shownPath, type Validation } from './validation.js';
+import { errorMessage } from '#resilience';
 
 /** A kubernetes-models class: constructed from an object, it validates it against its kind's JSON schema. */
 interface Model {
@@ -51,7 +52,7 @@ async function validateSchema(v: Validation, resource: Resource): Promise<void> 
   try {
     new Model(resource.object).validate();
   } catch (error) {
-    const details: SchemaError[] = (error as { errors?: SchemaError[] }).errors ?? [{ instancePath: '', message: (error as Error).message }];
+    const details: SchemaError[] = (error as { errors?: SchemaError[] }).errors ?? [{ instancePath: '', message: errorMessage(error) }];
     for (const detail of details) {
       const at: YamlPath = detail.instancePath
         .split('/')

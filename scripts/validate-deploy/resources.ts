@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
+import { errorMessage } from '#resilience';
 
 /** A YAML path: keys and sequence indices, as `Document.getIn` takes it. */
 export type YamlPath = Array<string | number>;
@@ -61,8 +62,8 @@ export function lineOf(doc: Document, lineCounter: LineCounter, path: YamlPath):
 }
 
 /** The first line of a YAML parse error (the rest is a code excerpt). */
-export function yamlError(error: Error): string {
-  return error.message.split('\n')[0]!.replace(/:$/, '');
+export function yamlError(error: unknown): string {
+  return errorMessage(error).split('\n')[0]!.replace(/:$/, '');
 }
 
 export function listYamlFiles(dir: string): string[] {

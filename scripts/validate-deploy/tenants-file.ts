@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { IVolumeMount } from 'kubernetes-models/v1';
 import { LineCounter, parseDocument } from 'yaml';
+import { errorMessage } from '#resilience';
 import type { TenantsFileProblem } from '#tenants';
 import type { EnvEntry, PodContext } from './deployment.js';
 import { lineOf, type YamlPath } from './resources.js';
@@ -143,7 +144,7 @@ async function tenantsFileProblems(v: Validation, text: string, { volumeFiles, i
 /** What the service would say when it refuses to start: each bad variable (or badly declared tool), in one line. */
 function startupProblems(error: unknown): string {
   const problems = (error as { problems?: Array<{ variable?: string; problems?: string[]; message?: string }> }).problems;
-  if (!Array.isArray(problems)) return (error as Error).message;
+  if (!Array.isArray(problems)) return errorMessage(error);
   return problems.map((p) => (p.variable !== undefined ? `${p.variable}: ${(p.problems ?? []).join('; ')}` : String(p.message))).join(', ');
 }
 

@@ -16,10 +16,10 @@ type Group = 'platform' | 'features' | 'testkit';
 const MAY_IMPORT: Record<string, string[]> = {
   // platform: plumbing, no product knowledge
   config: [],
-  events: [],
+  events: ['resilience'],
   http: [],
   resilience: [],
-  health: ['config'],
+  health: ['config', 'resilience'],
   logging: ['config'],
   metrics: ['config', 'events'],
   twilio: ['config'],

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { script, type ConversationScript, type EmulatedCall, type OpenAIEmulator, type ScriptStep, type ServerEvent } from '#emulator';
+import { withTimeoutOr } from '#resilience';
 
 export const ORDER_API_TOKEN = 'order-api-bench-token';
 /** A measured event not answered by the bridge within this long counts as unanswered (a failure). */
@@ -184,7 +185,7 @@ export async function addCalls(count: number, into: EmulatedCall[], { load, emul
           return;
         }
         connected.push(
-          Promise.race([call.connected.then(() => true), sleep(CONNECT_TIMEOUT_MS, false)]).then((open) => {
+          withTimeoutOr(call.connected.then(() => true), CONNECT_TIMEOUT_MS, false).then((open) => {
             if (!open) load.connectFailures++;
             else
               void call.ended.then(() => {

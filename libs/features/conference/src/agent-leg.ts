@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OpenAICallControl } from '#calls';
 import { errorMessage } from '#resilience';
-import { TwilioRequestError, TwilioVoice } from '#twilio';
+import { TwilioVoice } from '#twilio';
 
 /** The agent's leg of a conference, as far as it is known. */
 export interface AgentLegRef {
@@ -31,7 +31,7 @@ export class AgentLegs {
         await this.voice.endCall(callSid);
         return true;
       } catch (error) {
-        this.logger.warn(`[${tag}] ending the agent's Twilio leg failed (${describe(error)})${openaiCallId ? ', hanging up through OpenAI' : ''}`);
+        this.logger.warn(`[${tag}] ending the agent's Twilio leg failed (${errorMessage(error, { maxLength: 200 })})${openaiCallId ? ', hanging up through OpenAI' : ''}`);
       }
     }
     if (openaiCallId) {
@@ -39,15 +39,11 @@ export class AgentLegs {
         await this.control.hangup(openaiCallId);
         return true;
       } catch (error) {
-        this.logger.error(`[${tag}] the agent could not be taken off the call: ${describe(error)}`);
+        this.logger.error(`[${tag}] the agent could not be taken off the call: ${errorMessage(error, { maxLength: 200 })}`);
         return false;
       }
     }
     if (!callSid) this.logger.warn(`[${tag}] the agent's leg is unknown: it cannot be ended`);
     return false;
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof TwilioRequestError ? error.message : errorMessage(error, { maxLength: 200 });
 }

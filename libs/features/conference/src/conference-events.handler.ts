@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgentLegs, describe } from './agent-leg.js';
+import { AgentLegs } from './agent-leg.js';
 import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
 import { AGENT_LABEL } from './conference-twiml.js';
 import { CallSessions } from '#calls';
@@ -143,7 +143,7 @@ export class ConferenceEventsHandler {
       await this.voice.endCall(link.callerCallSid);
       this.logger.log(`[${tag}] ending the caller's call: ${why}`);
     } catch (error) {
-      this.logger.warn(`[${tag}] ending the caller's call failed: ${describe(error)}`);
+      this.logger.warn(`[${tag}] ending the caller's call failed: ${errorMessage(error, { maxLength: 200 })}`);
     }
   }
 

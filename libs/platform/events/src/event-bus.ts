@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { BridgeEventName, BridgeEvents } from './bridge-events.js';
+import { errorMessage } from '#resilience';
 
 /** The typed face of the in-process bus: a wrong event name or payload is a compile error. */
 @Injectable()
@@ -70,7 +71,7 @@ export class BridgeEventListeners implements OnApplicationBootstrap {
 
   private subscribe(event: BridgeEventName, instance: object, method: (payload: unknown) => unknown, name: string): void {
     const failed = (error: unknown) =>
-      this.logger.error(`${name} failed on ${event}: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+      this.logger.error(`${name} failed on ${event}: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined);
     this.emitter.on(event, (payload: unknown) => {
       try {
         const result = method.call(instance, payload);

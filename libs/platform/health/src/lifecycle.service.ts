@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { HealthContributions } from './readiness.js';
 import { shutdownConfig } from './shutdown.config.js';
 import type { ConfigType } from '#config';
+import { Clock, errorMessage, type Timer } from '#resilience';
 
 const DRAIN_POLL_MS = 200;
 
@@ -19,6 +20,7 @@ export class Lifecycle implements OnModuleDestroy {
 
   constructor(
     private readonly contributions: HealthContributions,
+    private readonly clock: Clock,
     @Inject(shutdownConfig.KEY) private readonly config: ConfigType<typeof shutdownConfig>,
   ) {}
 
@@ -32,23 +34,26 @@ export class Lifecycle implements OnModuleDestroy {
    */
   async drain(why: string): Promise<void> {
     this.beginDrain(why);
-    const started = Date.now();
+    const started = this.clock.now();
     const active = () => this.contributions.drainable.reduce((sum, work) => sum + work.inProgress, 0);
     const noun = this.contributions.drainable.map((work) => work.noun).join(' or ') || 'task';
     if (active() === 0) return;
     this.logger.log(`draining: waiting up to ${this.config.drainMs / 1000} s for ${active()} ${noun}(s) in progress to end`);
+    // The drain's timers hold the process open (ref): nothing else may be left to keep it alive while it waits.
     const finished = await new Promise<boolean>((resolve) => {
-      const poll = setInterval(() => active() === 0 && done(true), DRAIN_POLL_MS);
-      const deadline = setTimeout(() => done(false), this.config.drainMs);
+      let poll: Timer | undefined;
+      const check = () => (active() === 0 ? done(true) : (poll = this.clock.setTimeout(check, DRAIN_POLL_MS, { ref: true })));
+      const deadline = this.clock.setTimeout(() => done(false), this.config.drainMs, { ref: true });
       const done = (allEnded: boolean) => {
-        clearInterval(poll);
-        clearTimeout(deadline);
+        this.clock.clearTimeout(poll);
+        this.clock.clearTimeout(deadline);
         this.cutShort = undefined;
         resolve(allEnded);
       };
       this.cutShort = () => done(false);
+      poll = this.clock.setTimeout(check, DRAIN_POLL_MS, { ref: true });
     });
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const seconds = ((this.clock.now() - started) / 1000).toFixed(1);
     if (finished) this.logger.log(`drained: every ${noun} ended within ${seconds} s`);
     else this.logger.warn(`drain cut short after ${seconds} s: ${active()} ${noun}(s) still in progress are closed now`);
   }
@@ -61,7 +66,7 @@ export class Lifecycle implements OnModuleDestroy {
   }
 
   reportShutdownFailure(error: unknown): void {
-    this.logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.logger.error(`shutdown failed: ${errorMessage(error)}`);
   }
 
   onModuleDestroy(): void {
