@@ -1,4 +1,5 @@
 import type { RealtimeClientEvent, RealtimeServerEvent } from '#events';
+import { systemClock, type Clock, type Timer } from '#resilience';
 
 export interface CallConversationOptions {
   /** Sends a client event on the call's sideband; false when the call is no longer attached. */
@@ -7,6 +8,8 @@ export interface CallConversationOptions {
   createdTimeoutMs?: number;
   /** After a response is done without having started any audio, how long to wait for its playback to start. */
   playbackStartGraceMs?: number;
+  /** The clock of every wait and timeout here (default: the system clock). */
+  clock?: Clock;
 }
 
 type Observer = (event: RealtimeServerEvent | undefined) => void;
@@ -27,15 +30,17 @@ export class CallConversation {
   private followUpWanted = false;
   /** `response.create` with instructions (`say`), in order; they do not wait for tool runs. */
   private readonly instructed: Array<Record<string, unknown>> = [];
-  private awaitingCreated?: { eventId: string; timer: NodeJS.Timeout };
+  private awaitingCreated?: { eventId: string; timer: Timer };
   private readonly observers = new Set<Observer>();
   private sequence = 0;
   private readonly createdTimeoutMs: number;
   private readonly playbackStartGraceMs: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: CallConversationOptions) {
     this.createdTimeoutMs = options.createdTimeoutMs ?? 5000;
     this.playbackStartGraceMs = options.playbackStartGraceMs ?? 500;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** No response in progress or requested, and no audio playing. */
@@ -125,11 +130,11 @@ export class CallConversation {
     let done = false;
     let started = false;
     let graceOver = false;
-    let grace: NodeJS.Timeout | undefined;
+    let grace: Timer | undefined;
     return new Promise((resolve) => {
       const finish = (outcome: 'played' | 'timeout' | 'ended') => {
-        clearTimeout(limit);
-        clearTimeout(grace);
+        this.clock.clearTimeout(limit);
+        this.clock.clearTimeout(grace);
         this.observers.delete(observer);
         resolve(outcome);
       };
@@ -143,14 +148,12 @@ export class CallConversation {
         if (!done || this.playing) return;
         if (started || graceOver) return finish('played');
         if (grace) return;
-        grace = setTimeout(() => {
+        grace = this.clock.setTimeout(() => {
           graceOver = true;
           observer({ type: 'grace' });
         }, this.playbackStartGraceMs);
-        grace.unref?.();
       };
-      const limit = setTimeout(() => finish('timeout'), maxWaitMs);
-      limit.unref?.();
+      const limit = this.clock.setTimeout(() => finish('timeout'), maxWaitMs);
       if (this.ended) return finish('ended');
       this.observers.add(observer);
     });
@@ -172,7 +175,7 @@ export class CallConversation {
     if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (value: boolean) => {
-        clearTimeout(limit);
+        this.clock.clearTimeout(limit);
         this.observers.delete(observer);
         resolve(value);
       };
@@ -180,8 +183,7 @@ export class CallConversation {
         if (event === undefined) finish(false);
         else if (condition()) finish(true);
       };
-      const limit = setTimeout(() => finish(condition()), maxWaitMs);
-      limit.unref?.();
+      const limit = this.clock.setTimeout(() => finish(condition()), maxWaitMs);
       this.observers.add(observer);
     });
   }
@@ -199,18 +201,17 @@ export class CallConversation {
     const eventId = `evt_tools_${++this.sequence}`;
     const sent = this.options.send({ type: 'response.create', event_id: eventId, ...(response ? { response } : {}) });
     if (!sent) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       if (this.awaitingCreated?.eventId !== eventId) return;
       this.awaitingCreated = undefined;
       this.pump();
     }, this.createdTimeoutMs);
-    timer.unref?.();
     this.awaitingCreated = { eventId, timer };
   }
 
   private clearAwaitingCreated(): void {
     if (!this.awaitingCreated) return;
-    clearTimeout(this.awaitingCreated.timer);
+    this.clock.clearTimeout(this.awaitingCreated.timer);
     this.awaitingCreated = undefined;
   }
 }

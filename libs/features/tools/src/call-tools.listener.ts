@@ -18,6 +18,7 @@ import {
   type RealtimeServerEvent,
   type SidebandConnectedEvent,
 } from '#events';
+import { Clock } from '#resilience';
 
 /**
  * Tools and key presses on live calls: it follows every accepted call's events, runs each function call once
@@ -38,6 +39,7 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
     private readonly bus: EventBus,
     @Inject(toolsConfig.KEY) private readonly tools: ConfigType<typeof toolsConfig>,
     @Inject(dtmfConfig.KEY) private readonly dtmf: ConfigType<typeof dtmfConfig>,
+    private readonly clock: Clock,
   ) {}
 
   /** Calls being followed. */
@@ -96,6 +98,7 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
         dtmf: this.dtmf,
         onDigits: (call, keys) => this.tellModelAboutKeys(call, keys),
         onKeyAction: (call, key, tool) => this.runKeyAction(call, key, tool),
+        clock: this.clock,
       }),
     );
   }

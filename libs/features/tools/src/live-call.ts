@@ -5,7 +5,7 @@ import { DtmfCollector } from './dtmf/dtmf-collector.js';
 import type { CallControl } from './tool.types.js';
 import { CallControlError } from '#calls';
 import type { CallContext, RealtimeClientEvent, TransferTarget } from '#events';
-import { withTimeoutOr } from '#resilience';
+import { withTimeoutOr, type Clock } from '#resilience';
 
 const TRANSFER_URI = /^(tel:\+?[0-9][0-9\-.()]{2,31}|sips?:[^\s<>"]{3,256})$/;
 
@@ -23,6 +23,8 @@ export interface LiveCallOptions {
   dtmf: { interDigitMs: number; keyMap: ReadonlyMap<string, string> };
   onDigits: (call: LiveCall, keys: string[]) => void;
   onKeyAction: (call: LiveCall, key: string, tool: string) => void;
+  /** The clock of the call's waits: the conversation's, the key presses' pause, the wait for its end. */
+  clock?: Clock;
 }
 
 /** One accepted call, as the tools see it: its SIP data, its conversation state, its key presses. */
@@ -47,9 +49,10 @@ export class LiveCall {
   ) {
     const callId = context.callId;
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    this.conversation = new CallConversation({ send: (event) => options.link.send(callId, event) });
+    this.conversation = new CallConversation({ send: (event) => options.link.send(callId, event), clock: options.clock });
     this.dtmf = new DtmfCollector({
       ...options.dtmf,
+      clock: options.clock,
       onDigits: (keys) => options.onDigits(this, keys),
       onAction: (key, tool) => options.onKeyAction(this, key, tool),
     });
@@ -142,7 +145,7 @@ class LiveCallControl implements CallControl {
 
   async waitForEnd(timeoutMs: number): Promise<boolean> {
     if (this.call.hasEnded) return true;
-    return withTimeoutOr(this.call.ended.then(() => true as const), timeoutMs, false);
+    return withTimeoutOr(this.call.ended.then(() => true as const), timeoutMs, false, { clock: this.options.clock });
   }
 
   private async hangUpOnce(afterAgentSpeech: boolean): Promise<void> {

@@ -177,18 +177,6 @@ interface Fixture {
 }
 
 let fixture: Fixture | undefined;
-let fakeTimers = false;
-
-/**
- * Jest's fake timers, for the timers of code that takes no Clock yet: the conversation's (end_call's wait for the
- * goodbye, the wait for the agent to be silent), the DTMF collector's pause, the transfer's wait for the call to
- * leave (live-call.ts, call-conversation.ts). Turned on after boot; promise jobs and setImmediate stay real.
- */
-function useFakeTimers(): void {
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance'] });
-  fakeTimers = true;
-}
-
 async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST_TOOLS): Promise<Fixture> {
   env.set({ OPENAI_API_KEY: 'sk-unit', DTMF_INTER_DIGIT_MS: '150', ...variables });
   const link = new FakeLink();
@@ -294,12 +282,6 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  if (fakeTimers) {
-    // Whatever the test left waiting runs out (a record write lingers 10 ms) before real time is back.
-    await jest.runAllTimersAsync();
-    jest.useRealTimers();
-    fakeTimers = false;
-  }
   await fixture?.app.close();
   fixture = undefined;
   seen.length = 0;
@@ -565,15 +547,14 @@ describe('DTMF', () => {
 
   it('hands the digits over after the inter-digit pause, in order', async () => {
     const f = await boot({ DTMF_INTER_DIGIT_MS: '100' });
-    useFakeTimers();
     f.call('rtc_pause');
     f.play('rtc_pause', ['4', '2'].map(dtmf));
     expect(userTexts(f, 'rtc_pause')).toEqual([]);
-    await jest.advanceTimersByTimeAsync(99);
+    await f.clock.advanceAsync(99);
     expect(userTexts(f, 'rtc_pause')).toEqual([]);
-    await jest.advanceTimersByTimeAsync(101);
+    await f.clock.advanceAsync(101);
     f.play('rtc_pause', ['7'].map(dtmf));
-    await jest.advanceTimersByTimeAsync(200);
+    await f.clock.advanceAsync(200);
     expect(userTexts(f, 'rtc_pause')).toEqual(['user: The caller pressed 4 2', 'user: The caller pressed 7']);
   });
 
@@ -619,7 +600,6 @@ describe('DTMF', () => {
 describe('end_call', () => {
   it('hangs up only after the goodbye that follows it has finished playing', async () => {
     const f = await boot({ END_CALL_MAX_WAIT_MS: '5000' });
-    useFakeTimers();
     f.call('rtc_bye');
     f.play('rtc_bye', toolCall('end_call', { reason: 'caller said goodbye' }, { callId: 'call_bye' }));
     await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_bye');
@@ -631,25 +611,24 @@ describe('end_call', () => {
       { type: 'output_audio_buffer.started', response_id: 'resp_bye' },
       { type: 'response.done', response: { id: 'resp_bye', status: 'completed' } },
     ]);
-    await jest.advanceTimersByTimeAsync(4999); // the goodbye plays on, for as long as END_CALL_MAX_WAIT_MS allows
+    await f.clock.advanceAsync(4999); // the goodbye plays on, for as long as END_CALL_MAX_WAIT_MS allows
     expect(f.link.hangups).toEqual([]);
     f.play('rtc_bye', [{ type: 'output_audio_buffer.stopped', response_id: 'resp_bye' }]);
-    await jest.advanceTimersByTimeAsync(0);
+    await f.clock.advanceAsync(0);
     expect(f.link.hangups).toEqual(['rtc_bye']);
   });
 
   it('hangs up after END_CALL_MAX_WAIT_MS when the goodbye never finishes', async () => {
     const f = await boot({ END_CALL_MAX_WAIT_MS: '200' });
-    useFakeTimers();
     f.call('rtc_stuck');
     f.play('rtc_stuck', toolCall('end_call', {}, { callId: 'call_stuck' }));
     f.play('rtc_stuck', [
       { type: 'response.created', response: { id: 'resp_stuck' } },
       { type: 'output_audio_buffer.started', response_id: 'resp_stuck' },
     ]);
-    await jest.advanceTimersByTimeAsync(199);
+    await f.clock.advanceAsync(199);
     expect(f.link.hangups).toEqual([]);
-    await jest.advanceTimersByTimeAsync(1);
+    await f.clock.advanceAsync(1);
     expect(f.link.hangups).toEqual(['rtc_stuck']);
   });
 
@@ -726,32 +705,30 @@ describe('transfer_to_human (SIP REFER)', () => {
 
   it('waits for the agent to finish speaking before the REFER', async () => {
     const f = await boot({ HUMAN_AGENT_NUMBER: '+14155550100' });
-    useFakeTimers();
     f.call('rtc_wait');
     f.play('rtc_wait', [
       { type: 'response.created', response: { id: 'resp_words' } },
       { type: 'output_audio_buffer.started', response_id: 'resp_words' },
     ]);
     f.play('rtc_wait', toolCall('transfer_to_human', {}, { callId: 'call_wait' }).filter((e) => e.type !== 'response.created'));
-    await jest.advanceTimersByTimeAsync(4000); // the agent speaks on (the tool waits up to 5 s for it)
+    await f.clock.advanceAsync(4000); // the agent speaks on (the tool waits up to 5 s for it)
     expect(f.link.refers).toEqual([]);
     f.play('rtc_wait', [
       { type: 'response.done', response: { id: 'resp_words' } },
       { type: 'output_audio_buffer.stopped', response_id: 'resp_words' },
     ]);
-    await jest.advanceTimersByTimeAsync(0);
+    await f.clock.advanceAsync(0);
     expect(f.link.refers).toHaveLength(1);
   });
 
   it('tells the model the transfer did not go through when the call is still here after TRANSFER_TIMEOUT_MS', async () => {
     const f = await boot({ HUMAN_AGENT_NUMBER: '+14155550100', TRANSFER_TIMEOUT_MS: '500' });
-    useFakeTimers();
     f.call('rtc_stay');
     f.play('rtc_stay', toolCall('transfer_to_human', {}, { callId: 'call_stay' }));
-    await jest.advanceTimersByTimeAsync(499);
+    await f.clock.advanceAsync(499);
     expect(f.link.refers).toHaveLength(1);
     expect(f.of('tool.completed')).toEqual([]);
-    await jest.advanceTimersByTimeAsync(1);
+    await f.clock.advanceAsync(1);
     const completed = await f.waitFor('tool.completed', (e) => e.toolCallId === 'call_stay');
     expect(completed.status).toBe('failed');
     const output = JSON.parse(outputFor(f, 'rtc_stay', 'call_stay')!.output);
