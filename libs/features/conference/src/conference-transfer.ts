@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { ConferenceLinks, type ConferenceLink } from './conference-links.js';
 import type { ConfigType } from '#config';
 import { EventBus, OnBridgeEvent, type CallEndedEvent, type CallTransferEvent, type TransferStatus } from '#events';
-import { errorMessage } from '#resilience';
+import { Clock, errorMessage, systemClock, type Timer } from '#resilience';
 import { CallLink, HumanTransferRoute, ToolError, transferConfig, type CallControl, type ToolContext, type TransferPlan } from '#tools';
 import { TwilioErrorCode, TwilioRequestError, TwilioVoice, twilioConfig } from '#twilio';
 
@@ -48,7 +48,7 @@ interface PendingTransfer {
   conferenceName: string;
   attempt: string;
   control: CallControl;
-  poll: NodeJS.Timeout;
+  poll?: Timer;
   deadline: number;
   checking: boolean;
 }
@@ -74,6 +74,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     private readonly links: ConferenceLinks,
     private readonly link: CallLink,
     private readonly bus: EventBus,
+    private readonly clock: Clock = systemClock,
   ) {
     super();
   }
@@ -229,12 +230,20 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
   private watch(started: Omit<PendingTransfer, 'poll' | 'deadline' | 'checking'>): void {
     const pending: PendingTransfer = {
       ...started,
-      deadline: Date.now() + this.twilio.ringTimeoutSeconds * 1000 + OUTCOME_GRACE_MS,
+      deadline: this.clock.now() + this.twilio.ringTimeoutSeconds * 1000 + OUTCOME_GRACE_MS,
       checking: false,
-      poll: setInterval(() => void this.check(pending), POLL_MS),
     };
-    pending.poll.unref();
     this.pending.set(pending.callId, pending);
+    this.poll(pending);
+  }
+
+  /** Every POLL_MS while the transfer rings, whether or not the previous check has finished (it skips then). */
+  private poll(pending: PendingTransfer): void {
+    pending.poll = this.clock.setTimeout(() => {
+      if (this.pending.get(pending.callId) !== pending) return;
+      this.poll(pending);
+      void this.check(pending);
+    }, POLL_MS);
   }
 
   private async check(pending: PendingTransfer): Promise<void> {
@@ -246,7 +255,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
       const status = link?.humanAttempt === attempt ? link.humanStatus : 'failed';
       if (status && status !== 'dialing') {
         this.settle(pending, status);
-      } else if (Date.now() > pending.deadline) {
+      } else if (this.clock.now() > pending.deadline) {
         this.logger.warn(`[${callId}] Twilio reported nothing about the human (${attempt}): the transfer counts as failed`);
         if (await this.links.updateHumanAttempt(conferenceName, attempt, { status: 'failed' }, ['dialing'])) {
           this.publish({ callId, attempt, status: 'failed', humanLabel: this.twilio.humanLabel, detail: 'no answer reported in time', at: new Date() });
@@ -255,7 +264,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
       }
     } catch (error) {
       this.logger.warn(`[${callId}] checking the transfer failed: ${errorMessage(error)}`);
-      if (Date.now() > pending.deadline) this.settle(pending, 'failed');
+      if (this.clock.now() > pending.deadline) this.settle(pending, 'failed');
     } finally {
       pending.checking = false;
     }
@@ -277,7 +286,7 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
   }
 
   private release(pending: PendingTransfer): void {
-    clearInterval(pending.poll);
+    this.clock.clearTimeout(pending.poll);
     if (this.pending.get(pending.callId) === pending) this.pending.delete(pending.callId);
   }
 
