@@ -6,7 +6,7 @@ import { SidebandSession } from './sideband/sideband-session.js';
 import { SidebandWireAudit } from './sideband/sideband-wire-audit.js';
 import type { ConfigType } from '#config';
 import { EventBus, type CallContext, type CallEndReason, type RealtimeClientEvent } from '#events';
-import { errorMessage } from '#resilience';
+import { Clock, errorMessage } from '#resilience';
 
 interface ActiveCall {
   acceptedAt: Date;
@@ -34,6 +34,7 @@ export class CallSessions implements BeforeApplicationShutdown {
     private readonly endReasons: CallEndReasons,
     private readonly audit: SidebandWireAudit,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
+    private readonly clock: Clock,
   ) {}
 
   get activeCount(): number {
@@ -81,6 +82,7 @@ export class CallSessions implements BeforeApplicationShutdown {
       pingIntervalMs: this.config.pingIntervalMs,
       sessionCapMs: this.config.sessionCapMs,
       logger: this.logger,
+      clock: this.clock,
       onEvent: (event) => {
         this.audit.inspect(callId, event);
         this.bus.emit('realtime.event', { callId, event });

@@ -5,7 +5,7 @@ import { callControlConfig } from './calls.config.js';
 import { CallControlError, CallControlErrorCode, isRetryableStatus } from './calls.errors.js';
 import { OPENAI_CLIENT } from './openai.provider.js';
 import type { ConfigType } from '#config';
-import { errorMessage } from '#resilience';
+import { Clock, errorMessage, systemClock } from '#resilience';
 
 export type AcceptOutcome = 'accepted' | 'caller_gone';
 
@@ -29,6 +29,7 @@ export class OpenAICallControl {
   constructor(
     @Inject(OPENAI_CLIENT) private readonly client: OpenAI,
     @Inject(callControlConfig.KEY) private readonly config: ConfigType<typeof callControlConfig>,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Accepts with one retry on a transient failure (408/409/429/5xx/network), all within the accept deadline. */
@@ -37,7 +38,7 @@ export class OpenAICallControl {
     // The deadline is cleared as soon as the accept is answered. `AbortSignal.timeout` would stay armed for the whole
     // deadline after every accept, then fire into the SDK's listener and build two DOMExceptions per call for nothing.
     const overall = new AbortController();
-    const timer = setTimeout(() => overall.abort(), deadline);
+    const timer = this.clock.setTimeout(() => overall.abort(), deadline, { ref: true });
     try {
       await this.send('accept', () =>
         this.client.realtime.calls.accept(callId, body, {
@@ -51,7 +52,7 @@ export class OpenAICallControl {
       if (error instanceof CallControlError && error.outcome === 'caller_gone') return 'caller_gone';
       throw error;
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 

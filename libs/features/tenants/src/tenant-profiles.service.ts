@@ -9,7 +9,7 @@ import { AgentProfiles, type AgentProfile } from '#calls';
 import type { ConfigType } from '#config';
 import type { CallContext } from '#events';
 import { Notifications } from '#notifications';
-import { errorMessage } from '#resilience';
+import { Clock, errorMessage, systemClock, type Timer } from '#resilience';
 import { ToolRegistry } from '#tools';
 
 /** Editors and Kubernetes replace a file in several steps (write, rename, symlink swap): one reload per burst. */
@@ -49,7 +49,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
   /** Directory → names of the files the last load attempt read there (a change to one of them reloads). */
   private watchedNames = new Map<string, Set<string>>();
   private readonly unwatchable = new Set<string>();
-  private debounce?: NodeJS.Timeout;
+  private debounce?: Timer;
   /** The fingerprint of the last refused version, so that it is reported once, not on every unrelated event. */
   private refusedFingerprint?: string;
   private reloadWaiters: Array<(outcome: ReloadOutcome) => void> = [];
@@ -63,6 +63,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
     private readonly agents: AgentProfiles,
     private readonly tools: ToolRegistry,
     private readonly notifications: Notifications,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -90,7 +91,7 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
     process.off('SIGHUP', this.onHangup);
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
-    clearTimeout(this.debounce);
+    this.clock.clearTimeout(this.debounce);
   }
 
   /** Names of the profiles in use (the default profile last). */
@@ -218,8 +219,8 @@ export class TenantProfiles implements OnModuleInit, OnModuleDestroy {
         const name = changed?.toString();
         // `..data` and friends: a Kubernetes ConfigMap swaps a symlinked directory.
         if (name && !name.startsWith('..') && !this.watchedNames.get(directory)?.has(name)) return;
-        clearTimeout(this.debounce);
-        this.debounce = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS).unref();
+        this.clock.clearTimeout(this.debounce);
+        this.debounce = this.clock.setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
       });
       watcher.on('error', (error) => {
         this.logger.warn(`watching ${directory} failed (${error.message}): ${fallback}`);

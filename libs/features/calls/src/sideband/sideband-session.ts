@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import WebSocket from 'ws';
 import type { CallEndReason, RealtimeClientEvent, RealtimeServerEvent } from '#events';
+import { systemClock, type Clock, type Timer } from '#resilience';
 import { gaEventName, isAudioDeltaFrame } from './realtime-event-names.js';
 import type { IgnoredFrame } from './sideband-wire-audit.js';
 
@@ -12,6 +13,8 @@ export interface SidebandSessionOptions {
   /** A frame without a readable event (its size in bytes; never its content). */
   onIgnoredFrame: (kind: IgnoredFrame, size: number) => void;
   onClose: (reason: CallEndReason, closeCode: number) => void;
+  /** The clock of the keepalive, the session cap and the close grace (default: the system clock). */
+  clock?: Clock;
 }
 
 /** How long a close handshake may take before the socket is cut. */
@@ -32,8 +35,9 @@ export class SidebandSession {
   private sent = 0;
   /** The latest client event ids sent, oldest first. */
   private readonly sentIds = new Set<string>();
-  private readonly watchdog: NodeJS.Timeout;
-  private readonly cap: NodeJS.Timeout;
+  private watchdog?: Timer;
+  private readonly cap: Timer;
+  private readonly clock: Clock;
   readonly closed: Promise<void>;
 
   constructor(
@@ -41,10 +45,9 @@ export class SidebandSession {
     private readonly socket: WebSocket,
     private readonly options: SidebandSessionOptions,
   ) {
-    this.watchdog = setInterval(() => this.checkAlive(), options.pingIntervalMs);
-    this.cap = setTimeout(() => this.close('session_cap'), options.sessionCapMs);
-    this.watchdog.unref();
-    this.cap.unref();
+    this.clock = options.clock ?? systemClock;
+    this.keepAlive();
+    this.cap = this.clock.setTimeout(() => this.close('session_cap'), options.sessionCapMs);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => (this.awaitingPong = false));
     socket.on('error', (error) => {
@@ -53,8 +56,9 @@ export class SidebandSession {
     });
     this.closed = new Promise((resolve) =>
       socket.once('close', (code) => {
-        clearInterval(this.watchdog);
-        clearTimeout(this.cap);
+        this.clock.clearTimeout(this.watchdog);
+        this.watchdog = undefined;
+        this.clock.clearTimeout(this.cap);
         this.options.onClose(this.endReason ?? this.expectedEndReason ?? 'remote_closed', code);
         resolve();
       }),
@@ -86,12 +90,21 @@ export class SidebandSession {
     this.expectedEndReason = reason;
   }
 
+  /** A keepalive check every SIDEBAND_PING_INTERVAL_MS until the socket closes. */
+  private keepAlive(): void {
+    this.watchdog = this.clock.setTimeout(() => {
+      if (this.watchdog === undefined) return;
+      this.keepAlive();
+      this.checkAlive();
+    }, this.options.pingIntervalMs);
+  }
+
   /** Ends the session from our side; `closed` resolves once the socket is closed (or cut after a grace period). */
   close(reason: CallEndReason, code = 1000): Promise<void> {
     this.endReason ??= reason;
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
       this.socket.close(code);
-      setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+      this.clock.setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS);
     }
     return this.closed;
   }
