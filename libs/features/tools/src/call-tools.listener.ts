@@ -29,8 +29,6 @@ import { Clock } from '#resilience';
 export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CallToolsListener.name);
   private readonly calls = new Map<string, LiveCall>();
-  /** Greetings of accepted calls whose sideband is not open yet. */
-  private readonly greetings = new Map<string, string>();
 
   constructor(
     private readonly executor: ToolExecutor,
@@ -80,12 +78,10 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
   onModuleDestroy(): void {
     for (const call of this.calls.values()) call.end();
     this.calls.clear();
-    this.greetings.clear();
   }
 
   @OnBridgeEvent('call.accepted')
   onAccepted({ callId, context, profile, transfer, tools, greeting }: CallAcceptedEvent): void {
-    if (greeting) this.greetings.set(callId, greeting);
     this.calls.set(
       callId,
       new LiveCall(context, {
@@ -93,6 +89,7 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
         profile,
         transfer,
         tools,
+        greeting,
         logger: this.logger,
         endCallMaxWaitMs: this.tools.endCallMaxWaitMs,
         dtmf: this.dtmf,
@@ -106,10 +103,7 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
   /** The sideband can send: the agent greets the caller first, through the conversation like every response. */
   @OnBridgeEvent('sideband.connected')
   onConnected({ callId }: SidebandConnectedEvent): void {
-    const greeting = this.greetings.get(callId);
-    this.greetings.delete(callId);
-    const call = this.calls.get(callId);
-    if (greeting && call) call.conversation.requestResponse({ instructions: `Greet the caller by saying: ${greeting}` });
+    this.calls.get(callId)?.greet();
   }
 
   @OnBridgeEvent('realtime.event')
@@ -140,7 +134,6 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
 
   @OnBridgeEvent('call.ended')
   onEnded({ callId }: CallEndedEvent): void {
-    this.greetings.delete(callId);
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);

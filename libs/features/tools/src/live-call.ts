@@ -17,6 +17,8 @@ export interface LiveCallOptions {
   transfer?: TransferTarget;
   /** The tools offered to this call by its profile; absent: every enabled tool. */
   tools?: readonly string[];
+  /** What the agent says first, once the sideband can send (the profile's welcome message). */
+  greeting?: string;
   logger: Logger;
   /** The longest a hang-up after speech waits for the speech to finish playing. */
   endCallMaxWaitMs: number;
@@ -62,6 +64,12 @@ export class LiveCall {
 
   get callId(): string {
     return this.context.callId;
+  }
+
+  /** The sideband can send: the agent says the greeting first, requested through the conversation like any response. */
+  greet(): void {
+    const { greeting } = this.options;
+    if (greeting) this.conversation.requestResponse({ instructions: `Greet the caller by saying: ${greeting}` });
   }
 
   get profile(): string {
