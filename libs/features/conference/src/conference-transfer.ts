@@ -122,17 +122,11 @@ export class ConferenceTransfer extends HumanTransferRoute implements OnModuleDe
     return { kind: 'conference', label: 'Twilio conference', link: found, run: (reason) => this.transferIn(found, context, reason) };
   }
 
-  /** Transfers the call into its conference, or refuses (`transfer_unavailable`) when it came through none of ours. */
-  async transfer(context: ToolContext, reason: string | undefined): Promise<object> {
-    let link: ConferenceLink | undefined;
-    try {
-      link = await this.linkOf(context);
-    } catch (error) {
-      this.logger.warn(`[${context.callId}] reading the call's conference failed: ${errorMessage(error)}`);
-      throw new ToolError(FAILED_TO_START, 'transfer_failed');
-    }
-    if (!link) throw new ToolError(UNAVAILABLE, 'transfer_unavailable');
-    return this.transferIn(link, context, reason);
+  /** Transfers the call into its conference, or refuses (`transfer_unavailable`) when this route has no plan for it. */
+  async transfer(context: ToolContext, reason: string | undefined): Promise<object | void> {
+    const plan = await this.plan(context);
+    if (!plan) throw new ToolError(UNAVAILABLE, 'transfer_unavailable');
+    return plan.run(reason);
   }
 
   /** Dials the human into `link`'s conference; resolves once Twilio has accepted the new participant. */
