@@ -1,12 +1,14 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { ConfigType } from '#config';
+import { CallEvents } from './call-events.js';
 import { CallRecordsRepository } from './call-records.repository.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import { NotificationOutbox } from './notification-outbox.js';
 import { RetentionPurger } from './retention-purger.js';
 import { openStorage } from './sql/database.js';
 import type { StorageDb, StorageDialect } from './sql/schema.js';
+import { SqlCallEvents } from './sql/sql-call-events.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
@@ -68,10 +70,11 @@ class StorageShutdown implements OnApplicationShutdown {
     { provide: CallRecordsRepository, useClass: SqlCallRecordsRepository },
     { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
     { provide: ToolInvocations, useClass: SqlToolInvocations },
+    { provide: CallEvents, useClass: SqlCallEvents },
     RetentionPurger,
     StorageReadiness,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, RetentionPurger],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, CallEvents, RetentionPurger],
 })
 export class StorageModule {}
