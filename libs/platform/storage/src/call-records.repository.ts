@@ -66,14 +66,63 @@ export interface CallQuery {
   from?: Date;
   /** acceptedAt < to */
   to?: Date;
+  /** `live`: status `active`; `ended`: any other status (ended, failed, rejected). */
+  state?: 'live' | 'ended';
+  /** Exact end reason (`transferred`, `remote_closed`, a rejection reason, …). */
+  endReason?: string;
+  /**
+   * Full-text search over the call's transcript: every word must start a word of some line of the call (case-
+   * insensitive; words are runs of letters and digits, everything else separates them, as `searchWords` reads
+   * them). A `q` without a word (empty, only punctuation) is no filter. Matching calls carry `match`.
+   */
+  q?: string;
   limit: number;
   /** Opaque cursor returned as `nextCursor` by the previous page. */
   cursor?: string;
 }
 
+/** The line a `q` search shows for a call: its best matching line, and where in `text` the query's words are. */
+export interface LineMatch {
+  seq: number;
+  speaker: Speaker;
+  text: string;
+  interrupted: boolean;
+  placeholder: boolean;
+  at: Date;
+  /** `[start, end)` UTF-16 ranges of `text`, in order, not overlapping: each word of the line a query word starts. */
+  highlights: Array<[number, number]>;
+}
+
+/** A listed call; with `q`, the line that matched. */
+export type CallSummaryRecord = CallRecord & { match?: LineMatch };
+
 export interface CallPage {
-  calls: CallRecord[];
+  calls: CallSummaryRecord[];
   nextCursor?: string;
+}
+
+/** What `stats` aggregates: calls accepted in `[from, to)`, bucketed by acceptance every `bucketMs` from `from`. */
+export interface StatsWindow {
+  from: Date;
+  to: Date;
+  bucketMs: number;
+  /** Ascending upper bounds (seconds, exclusive) of the duration histogram; one more count holds the rest. */
+  durationBoundsSeconds: number[];
+}
+
+export interface CallStats {
+  from: Date;
+  to: Date;
+  bucketMs: number;
+  /** Every bucket of the window, empty ones too. Outcome: the end reason, `live` for an active call, else the status. */
+  buckets: Array<{ start: Date; outcomes: Record<string, number> }>;
+  /** Ended calls (endedAt set) by endedAt − acceptedAt; `counts` has one more entry than `boundsSeconds`. */
+  durations: { boundsSeconds: number[]; counts: number[] };
+  total: number;
+  /** Calls ended `transferred` / calls not rejected; 0 when there are none. */
+  transferRate: number;
+  /** p95 (nearest rank) of first agent line `at` − acceptedAt, over the calls with an agent line; null when none. */
+  firstAgentLineP95Ms: number | null;
 }
 
 /**
@@ -95,6 +144,10 @@ export abstract class CallRecordsRepository {
   abstract listCalls(query: CallQuery): Promise<CallPage>;
   /** The call's lines ordered by seq. */
   abstract transcript(callId: string): Promise<TranscriptLineRecord[]>;
-  /** Deletes calls (and their lines) that ended before `cutoff`; returns how many calls were deleted. */
+  /** Each call's latest line (highest seq), in one query; calls without lines are absent from the map. */
+  abstract lastLines(callIds: string[]): Promise<Map<string, TranscriptLineRecord>>;
+  /** The console's charts over a window of accepted calls. */
+  abstract stats(window: StatsWindow): Promise<CallStats>;
+  /** Deletes calls (and their lines, tool runs, timeline events) that ended before `cutoff`; returns how many calls were deleted. */
   abstract purgeEndedBefore(cutoff: Date): Promise<number>;
 }

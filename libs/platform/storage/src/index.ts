@@ -16,7 +16,14 @@ export {
   type Speaker,
   type CallQuery,
   type CallPage,
+  type CallSummaryRecord,
+  type LineMatch,
+  type CallStats,
+  type StatsWindow,
 } from './call-records.repository.js';
+export { CallEvents, type CallEventRecord, type CallEventKind } from './call-events.js';
+export { SqlCallEvents } from './sql/sql-call-events.js';
+export { searchWords } from './sql/search-terms.js';
 export {
   NotificationOutbox,
   OUTBOX_LEASE_MS,
@@ -32,4 +39,4 @@ export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-rec
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
 export { migrateToLatest } from './sql/migrations.js';
-export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable } from './sql/schema.js';
+export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable, CallEventsTable } from './sql/schema.js';

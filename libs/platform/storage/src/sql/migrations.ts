@@ -136,8 +136,64 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
           .execute();
       },
     },
+    '0004_console_search_events': {
+      async up(db: Kysely<any>) {
+        // The console's history filters: live calls (few), and calls by how they ended, newest first.
+        await index(db, 'calls_status_idx', 'calls', ['status', 'accepted_at desc', 'call_id desc']);
+        await index(db, 'calls_end_reason_idx', 'calls', ['end_reason', 'accepted_at desc', 'call_id desc']);
+
+        await db.schema
+          .createTable('call_events')
+          .ifNotExists()
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('call_id', 'text', (c) => c.notNull())
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addUniqueConstraint('call_events_call_event_uq', ['call_id', 'event_id'])
+          .execute();
+        await index(db, 'call_events_call_idx', 'call_events', ['call_id', 'at', 'id']);
+
+        if (dialect === 'postgres') {
+          // Words as `searchWords` reads them: runs of letters and digits (what is not one becomes a space, so the
+          // parser sees no e-mail, URL or hyphenated word), lower-cased by the `simple` configuration. Queries
+          // repeat this expression exactly (SEARCH_VECTOR) so that they use the index.
+          await sql`create index if not exists transcript_lines_search_idx on transcript_lines using gin (${sql.raw(PG_SEARCH_VECTOR)})`.execute(db);
+          return;
+        }
+        // An FTS5 index of every line (contentless: the text stays in transcript_lines), kept by triggers so that
+        // every write path (batches, raw inserts, the purge) keeps it exact. Its row id is `key * 2^20 + seq`, the key
+        // a small integer per call (AUTOINCREMENT: never reused, so a stale row id never names a new call): a match
+        // says which call without a lookup, and a call's lines are one row-id range. `remove_diacritics 0`: PostgreSQL's
+        // `simple` configuration keeps accents, and both dialects must match the same calls.
+        await sql`create table if not exists call_search_keys (key integer primary key autoincrement, call_id text not null unique)`.execute(db);
+        await sql`create virtual table if not exists transcript_search using fts5(text, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0")`.execute(db);
+        await sql`create trigger if not exists transcript_lines_search_ai after insert on transcript_lines when new.seq < 1048576 begin
+            insert or ignore into call_search_keys (call_id) values (new.call_id);
+            insert into transcript_search (rowid, text) select key * 1048576 + new.seq, new.text from call_search_keys where call_id = new.call_id;
+          end`.execute(db);
+        await sql`create trigger if not exists transcript_lines_search_ad after delete on transcript_lines begin
+            delete from transcript_search where rowid = (select key * 1048576 + old.seq from call_search_keys where call_id = old.call_id);
+          end`.execute(db);
+        await sql`create trigger if not exists calls_search_ad after delete on calls begin
+            delete from transcript_search where rowid between (select key * 1048576 from call_search_keys where call_id = old.call_id)
+              and (select key * 1048576 + 1048575 from call_search_keys where call_id = old.call_id);
+            delete from call_search_keys where call_id = old.call_id;
+          end`.execute(db);
+        // Lines stored before this migration.
+        await sql`insert or ignore into call_search_keys (call_id) select distinct call_id from transcript_lines`.execute(db);
+        await sql`insert into transcript_search (rowid, text)
+            select k.key * 1048576 + l.seq, l.text from transcript_lines l join call_search_keys k on k.call_id = l.call_id where l.seq < 1048576`.execute(db);
+      },
+    },
   };
 }
+
+/** PostgreSQL: a line's words for search, the expression `transcript_lines_search_idx` indexes (see 0004). */
+export const PG_SEARCH_VECTOR = `to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))`;
 
 function index(db: Kysely<any>, name: string, table: string, columns: string[]): Promise<void> {
   return db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute();

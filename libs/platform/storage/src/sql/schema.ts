@@ -91,6 +91,26 @@ export interface ConferenceLinksTable {
   updated_at: number;
 }
 
+/** A call's timeline events other than lines and tool runs (migration 0004), once per `(call_id, event_id)`. */
+export interface CallEventsTable {
+  id: Generated<number>;
+  call_id: string;
+  event_id: string;
+  kind: string;
+  at: number;
+  /** JSON object. */
+  data: string;
+}
+
+/**
+ * SQLite only (migration 0004): a small integer per call whose transcript is indexed, so that an FTS5 row id
+ * (`key * 2^20 + seq`) says which call and line it is without a lookup.
+ */
+export interface CallSearchKeysTable {
+  key: Generated<number>;
+  call_id: string;
+}
+
 export interface StorageSchema {
   calls: CallsTable;
   transcript_lines: TranscriptLinesTable;
@@ -98,6 +118,8 @@ export interface StorageSchema {
   notification_outbox: NotificationOutboxTable;
   idempotency_claims: IdempotencyClaimsTable;
   conference_links: ConferenceLinksTable;
+  call_events: CallEventsTable;
+  call_search_keys: CallSearchKeysTable;
 }
 
 export type StorageDb = Kysely<StorageSchema>;
