@@ -238,6 +238,33 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
     });
   });
 
+  describe('search across many calls', () => {
+    // More calls than SQLite tests one by one (SEARCH_SCAN): the older ones are found by gathering each word's calls.
+    const N = 2300;
+    const id = (i: number) => `rtc_${String(i).padStart(5, '0')}`;
+    beforeEach(async () => {
+      const calls = Array.from({ length: N }, (_, i) => ({ call_id: id(i), status: i % 2 === 0 ? 'active' : 'ended', accepted_at: T0 + i * 1000 }));
+      const rows = calls.flatMap((c, i) => [
+        { call_id: c.call_id, seq: 0, speaker: 'agent', text: 'hello there', at: c.accepted_at },
+        { call_id: c.call_id, seq: 1, speaker: 'caller', text: i % 500 === 7 ? 'a rare zebra' : i % 3 === 0 ? 'common words' : 'other words', at: c.accepted_at + 1 },
+      ]);
+      for (let i = 0; i < calls.length; i += 200) await db.insertInto('calls').values(calls.slice(i, i + 200)).execute();
+      for (let i = 0; i < rows.length; i += 400) await db.insertInto('transcript_lines').values(rows.slice(i, i + 400)).execute();
+    });
+
+    it('pages newest first through rare and common words, alone and with filters', async () => {
+      const all = Array.from({ length: N }, (_, i) => id(N - 1 - i));
+      const rare = all.filter((c) => Number(c.slice(4)) % 500 === 7);
+      expect((await allPages({ limit: 2, q: 'zebra' })).flat()).toEqual(rare);
+      expect((await allPages({ limit: 100, q: 'zebra rare hello' })).flat()).toEqual(rare);
+      expect((await allPages({ limit: 2, q: 'zebra', state: 'ended' })).flat()).toEqual(rare.filter((c) => Number(c.slice(4)) % 2 === 1));
+      const common = all.filter((c) => Number(c.slice(4)) % 3 === 0 && Number(c.slice(4)) % 500 !== 7);
+      expect((await allPages({ limit: 100, q: 'common' })).flat()).toEqual(common);
+      expect((await repo.listCalls({ limit: 3, q: 'hello', to: new Date(T0 + 100_000) })).calls.map((c) => c.callId)).toEqual([id(99), id(98), id(97)]);
+      expect((await allPages({ limit: 100, q: 'zebra common' })).flat()).toEqual([]); // no call has both
+    });
+  });
+
   describe('lastLines', () => {
     it("gives each call's highest-seq line, whatever order the lines arrived in", async () => {
       await repo.appendLines([...lines('rtc_a', ['one', 'two', 'three']).reverse(), ...lines('rtc_b', ['only'])]);
