@@ -39,4 +39,4 @@ export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-rec
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
 export { migrateToLatest } from './sql/migrations.js';
-export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable, CallEventsTable } from './sql/schema.js';
+export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable, CallEventsTable, CallsTable, TranscriptLinesTable } from './sql/schema.js';

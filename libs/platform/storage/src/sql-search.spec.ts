@@ -239,14 +239,14 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
   });
 
   describe('search across many calls', () => {
-    // More calls than SQLite tests one by one (SEARCH_SCAN): the older ones are found by gathering each word's calls.
+    // Enough calls that a page of common words and one of rare words come from different parts of the index.
     const N = 2300;
     const id = (i: number) => `rtc_${String(i).padStart(5, '0')}`;
     beforeEach(async () => {
       const calls = Array.from({ length: N }, (_, i) => ({ call_id: id(i), status: i % 2 === 0 ? 'active' : 'ended', accepted_at: T0 + i * 1000 }));
       const rows = calls.flatMap((c, i) => [
-        { call_id: c.call_id, seq: 0, speaker: 'agent', text: 'hello there', at: c.accepted_at },
-        { call_id: c.call_id, seq: 1, speaker: 'caller', text: i % 500 === 7 ? 'a rare zebra' : i % 3 === 0 ? 'common words' : 'other words', at: c.accepted_at + 1 },
+        { call_id: c.call_id, seq: 0, speaker: 'agent', text: 'hello there', at: c.accepted_at, interrupted: 0, placeholder: 0, item_id: null },
+        { call_id: c.call_id, seq: 1, interrupted: 0, placeholder: 0, item_id: null, speaker: 'caller', text: i % 500 === 7 ? 'a rare zebra' : i % 3 === 0 ? 'common words' : 'other words', at: c.accepted_at + 1 },
       ]);
       for (let i = 0; i < calls.length; i += 200) await db.insertInto('calls').values(calls.slice(i, i + 200)).execute();
       for (let i = 0; i < rows.length; i += 400) await db.insertInto('transcript_lines').values(rows.slice(i, i + 400)).execute();
