@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from '#auth';
 import { CallsModule } from '#calls';
+import { ConsoleModule } from '#console';
 import { ConferenceModule } from '#conference';
 import { appConfig } from '#config';
 import { EventsModule } from '#events';
@@ -26,6 +28,7 @@ import { WebhooksModule } from '#webhooks';
     StorageModule,
     HealthModule,
     HttpErrorsModule,
+    AuthModule,
     CallsModule,
     ToolsModule,
     OrderLookupModule,
@@ -34,6 +37,7 @@ import { WebhooksModule } from '#webhooks';
     TenantsModule,
     ConferenceModule,
     WebhooksModule,
+    ConsoleModule,
   ],
 })
 export class AppModule {}

@@ -18,6 +18,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   config: [],
   events: ['resilience'],
   http: [],
+  auth: ['config', 'http', 'resilience'],
   resilience: [],
   health: ['config', 'resilience'],
   logging: ['config'],
@@ -33,6 +34,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   tenants: ['calls', 'config', 'events', 'notifications', 'resilience', 'tools'],
   webhooks: ['calls', 'conference', 'config', 'health', 'http', 'metrics', 'storage', 'tenants', 'twilio'],
   'order-lookup': ['config', 'tools'],
+  console: ['auth', 'config', 'events', 'resilience', 'storage', 'transcripts'],
   // testkit: fakes and helpers for tests and the demo
   emulator: ['resilience'],
   testing: ['config', 'resilience', 'storage'],

@@ -39,6 +39,7 @@ export async function createBridgeApp(options: BridgeOptions = {}): Promise<Nest
   });
   if (logger instanceof BridgeLogger) app.use(httpLogging(logger));
   app.disable('x-powered-by');
+  app.set('trust proxy', app.get<ConfigType<typeof appConfig>>(appConfig.KEY).trustProxy);
   return app;
 }
 

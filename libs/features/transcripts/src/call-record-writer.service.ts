@@ -7,7 +7,7 @@ import {
   type CallContext,
   type TranscriptLine,
 } from '#events';
-import { CallRecordsRepository, OrderedRetryQueue, type CallRecordWrite, type NewCallRecord } from '#storage';
+import { CallRecordsRepository, OrderedRetryQueue, type CallEnd, type CallRecordWrite, type NewCallRecord } from '#storage';
 
 /** The most writes stored in one transaction. */
 const MAX_BATCH = 200;
@@ -39,28 +39,13 @@ export class CallRecordWriter implements OnApplicationShutdown {
   }
 
   @OnBridgeEvent('call.accepted')
-  onAccepted({ context, acceptedAt, profile, metadata }: CallAcceptedEvent): void {
-    this.enqueue({
-      kind: 'create',
-      record: { ...recordOf(context), profile, acceptedAt, status: 'active', metadata: metadata ?? null },
-    });
+  onAccepted(event: CallAcceptedEvent): void {
+    this.enqueue({ kind: 'create', record: acceptedRecord(event) });
   }
 
   @OnBridgeEvent('call.rejected')
-  onRejected({ context, reason, statusCode }: CallRejectedEvent): void {
-    const now = new Date();
-    this.enqueue({
-      kind: 'create',
-      record: {
-        ...recordOf(context),
-        profile: null,
-        acceptedAt: now,
-        status: 'rejected',
-        endedAt: now,
-        endReason: reason,
-        metadata: statusCode === undefined ? null : { sipStatus: statusCode },
-      },
-    });
+  onRejected(event: CallRejectedEvent): void {
+    this.enqueue({ kind: 'create', record: rejectedRecord(event, new Date()) });
   }
 
   @OnBridgeEvent('transcript.line')
@@ -69,8 +54,8 @@ export class CallRecordWriter implements OnApplicationShutdown {
   }
 
   @OnBridgeEvent('call.ended')
-  onEnded({ callId, reason, endedAt }: CallEndedEvent): void {
-    this.enqueue({ kind: 'end', callId, end: { status: reason === 'handshake_failed' ? 'failed' : 'ended', endedAt, endReason: reason } });
+  onEnded(event: CallEndedEvent): void {
+    this.enqueue({ kind: 'end', callId: event.callId, end: callEndOf(event) });
   }
 
   /** Resolves once everything enqueued so far is stored. */
@@ -96,6 +81,29 @@ function mergeLines(writes: CallRecordWrite[]): CallRecordWrite[] {
     else merged.push(write.kind === 'lines' ? { kind: 'lines', lines: [...write.lines] } : write);
   }
   return merged;
+}
+
+/** The record `call.accepted` opens. */
+export function acceptedRecord({ context, acceptedAt, profile, metadata }: CallAcceptedEvent): NewCallRecord {
+  return { ...recordOf(context), profile, acceptedAt, status: 'active', metadata: metadata ?? null };
+}
+
+/** The record of a rejected call: it ends as it begins, `at`. */
+export function rejectedRecord({ context, reason, statusCode }: CallRejectedEvent, at: Date): NewCallRecord {
+  return {
+    ...recordOf(context),
+    profile: null,
+    acceptedAt: at,
+    status: 'rejected',
+    endedAt: at,
+    endReason: reason,
+    metadata: statusCode === undefined ? null : { sipStatus: statusCode },
+  };
+}
+
+/** How `call.ended` closes a record. */
+export function callEndOf({ reason, endedAt }: CallEndedEvent): CallEnd {
+  return { status: reason === 'handshake_failed' ? 'failed' : 'ended', endedAt, endReason: reason };
 }
 
 function recordOf(context: CallContext): Omit<NewCallRecord, 'profile' | 'acceptedAt' | 'metadata'> {

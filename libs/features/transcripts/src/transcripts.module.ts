@@ -2,15 +2,12 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CallRecordWriter } from './call-record-writer.service.js';
 import { LiveTranscripts } from './live-transcripts.service.js';
-import { AdminTokenGuard } from './records/admin-token.guard.js';
-import { RecordsController } from './records/records.controller.js';
 import { transcriptsConfig } from './transcripts.config.js';
 
-/** Ordered Caller/Agent transcripts of live calls, the durable call records, and the records API. */
+/** Ordered Caller/Agent transcripts of live calls, and the durable call records. */
 @Module({
   imports: [ConfigModule.forFeature(transcriptsConfig)],
-  controllers: [RecordsController],
-  providers: [LiveTranscripts, CallRecordWriter, AdminTokenGuard],
+  providers: [LiveTranscripts, CallRecordWriter],
   exports: [LiveTranscripts, CallRecordWriter],
 })
 export class TranscriptsModule {}
