@@ -22,6 +22,7 @@ export {
   type StatsWindow,
 } from './call-records.repository.js';
 export { CallEvents, type CallEventRecord, type CallEventKind } from './call-events.js';
+export { SharedBroadcast, type BroadcastEntry } from './broadcast.js';
 export { SqlCallEvents } from './sql/sql-call-events.js';
 export { searchWords } from './sql/search-terms.js';
 export {

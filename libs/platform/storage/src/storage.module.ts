@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { ConfigType } from '#config';
+import { Clock } from '#resilience';
+import { SharedBroadcast } from './broadcast.js';
 import { CallEvents } from './call-events.js';
 import { CallRecordsRepository } from './call-records.repository.js';
 import { IdempotencyStore } from './idempotency.store.js';
@@ -9,6 +11,7 @@ import { RetentionPurger } from './retention-purger.js';
 import { openStorage } from './sql/database.js';
 import type { StorageDb, StorageDialect } from './sql/schema.js';
 import { SqlCallEvents } from './sql/sql-call-events.js';
+import { LocalBroadcast, PostgresBroadcast } from './sql/pg-broadcast.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
@@ -30,10 +33,12 @@ class StorageShutdown implements OnApplicationShutdown {
   constructor(
     @Inject(KYSELY) private readonly db: StorageDb,
     private readonly purger: RetentionPurger,
+    private readonly broadcast: SharedBroadcast,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.purger.idle();
+    if (this.broadcast instanceof PostgresBroadcast) await this.broadcast.close();
     await this.db.destroy();
   }
 }
@@ -71,10 +76,16 @@ class StorageShutdown implements OnApplicationShutdown {
     { provide: NotificationOutbox, useClass: SqlNotificationOutbox },
     { provide: ToolInvocations, useClass: SqlToolInvocations },
     { provide: CallEvents, useClass: SqlCallEvents },
+    {
+      provide: SharedBroadcast,
+      inject: [KYSELY, storageConfig.KEY, Clock],
+      useFactory: (db: StorageDb, config: ConfigType<typeof storageConfig>, clock: Clock): SharedBroadcast =>
+        config.databaseUrl ? new PostgresBroadcast(db, { connectionString: config.databaseUrl }, clock) : new LocalBroadcast(),
+    },
     RetentionPurger,
     StorageReadiness,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, CallEvents, RetentionPurger],
+  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, CallEvents, SharedBroadcast, RetentionPurger],
 })
 export class StorageModule {}

@@ -189,6 +189,25 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
             select k.key * 1048576 + l.seq, l.text from transcript_lines l join call_search_keys k on k.call_id = l.call_id where l.seq < 1048576`.execute(db);
       },
     },
+    '0005_broadcasts': {
+      async up(db: Kysely<any>) {
+        // The shared broadcast log (SharedBroadcast): what every replica reads, such as the console's live feed. Only
+        // PostgreSQL uses it; SQLite has the table so that both dialects keep one schema.
+        await db.schema
+          .createTable('broadcasts')
+          .ifNotExists()
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('topic', 'text', (c) => c.notNull())
+          .addColumn('key', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .execute();
+        await index(db, 'broadcasts_topic_idx', 'broadcasts', ['topic', 'id']);
+        await index(db, 'broadcasts_at_idx', 'broadcasts', ['at']);
+      },
+    },
   };
 }
 

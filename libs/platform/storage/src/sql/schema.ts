@@ -111,6 +111,15 @@ export interface CallSearchKeysTable {
   call_id: string;
 }
 
+/** The shared broadcast log (SharedBroadcast, PostgreSQL). */
+export interface BroadcastsTable {
+  id: Generated<number>;
+  topic: string;
+  key: string | null;
+  data: string;
+  at: number;
+}
+
 export interface StorageSchema {
   calls: CallsTable;
   transcript_lines: TranscriptLinesTable;
@@ -120,6 +129,7 @@ export interface StorageSchema {
   conference_links: ConferenceLinksTable;
   call_events: CallEventsTable;
   call_search_keys: CallSearchKeysTable;
+  broadcasts: BroadcastsTable;
 }
 
 export type StorageDb = Kysely<StorageSchema>;
