@@ -94,4 +94,21 @@ describeBuilt('the built service as a process', () => {
     expect(output).toContain('ended reason=remote_closed');
     expect(output).toContain('Demo finished.');
   });
+
+  it('leaves the console up after the demo with --console, its calls in it, and prints the URL and token', async () => {
+    const demo = runBuilt(BUILT_DEMO, {}, ['--console']);
+    try {
+      const [, url] = await demo.waitForOutput(/(http:\/\/\S+\/console\/)/, 30_000);
+      const [, token] = await demo.waitForOutput(/sign in with the admin token (\S+)/);
+      expect((await fetch(url)).status).toBe(200);
+      const signIn = await fetch(new URL('/console/api/session', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      expect(signIn.status).toBe(200);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+      const calls = (await (await fetch(new URL('/calls', url), { headers: { cookie } })).json()) as { calls: unknown[] };
+      expect(calls.calls).toHaveLength(2);
+    } finally {
+      demo.child.kill('SIGINT');
+    }
+    expect((await demo.exited).code).toBe(0);
+  }, 60_000);
 });

@@ -41,8 +41,8 @@ export async function listeningUrl(bridge: RunningProcess, timeoutMs?: number): 
   return url;
 }
 
-export function runBuilt(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, [entry], {
+export function runBuilt(entry: string, env: Record<string, string>, args: string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: mkdtempSync(join(tmpdir(), 'bridge-')),
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

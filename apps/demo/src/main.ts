@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the whole service against the local OpenAI emulator, with no .env and no network.
  * It starts the bridge with embedded defaults and the example tenants file (examples/tenants.yaml: two agents on
- * two numbers), places one scripted call to each number, prints what happens, and exits 0.
+ * two numbers), places one scripted call to each number, prints what happens, and exits 0. With `--console`
+ * (`npm run demo -- --console`) it stays up afterwards with the web console serving the demo's calls, and prints its
+ * URL and the token to sign in with (Ctrl-C stops it).
  */
 import { performance } from 'node:perf_hooks';
 import { startBridge } from '#bridge';
@@ -14,6 +16,7 @@ import { Notifications } from '#notifications';
 import { CallRecordWriter } from '#transcripts';
 
 const DEMO_KEY = 'sk-demo-local-emulator';
+const KEEP_CONSOLE = process.argv.includes('--console');
 /** The example next to the sources (dist/apps/demo/src/main.js → examples/tenants.yaml). */
 const EXAMPLE_TENANTS = fileURLToPath(new URL('../../../../examples/tenants.yaml', import.meta.url));
 const secret = newWebhookSecret();
@@ -43,7 +46,7 @@ Object.assign(process.env, {
   LOG_FORMAT: 'pretty',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'log',
 });
-const app = await startBridge({ port: 0 });
+const app = await startBridge({ port: KEEP_CONSOLE && process.env.PORT ? Number(process.env.PORT) : 0 });
 const bridgeUrl = await app.getUrl();
 const bus = app.get(EventBus);
 const records = (path: string) =>
@@ -127,10 +130,26 @@ for (const call of placed) {
   console.log(`  client events from the bridge: ${call.clientEvents.map((e) => e.type).join(', ') || 'none'}`);
 }
 clearTimeout(timeout);
-await app.close();
-await emulator.stop();
-console.log(green('\nDemo finished.'));
-process.exit(0);
+if (KEEP_CONSOLE) {
+  const consoleUrl = `${bridgeUrl.replace('[::1]', '127.0.0.1')}/console/`;
+  console.log();
+  console.log(bold('The console is up with the demo calls in it:'));
+  console.log(`  ${consoleUrl}`);
+  console.log(`  sign in with the admin token ${process.env.ADMIN_API_TOKEN}`);
+  console.log(dim('  Ctrl-C stops the bridge and the emulator.'));
+  const stop = async () => {
+    await app.close();
+    await emulator.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+} else {
+  await app.close();
+  await emulator.stop();
+  console.log(green('\nDemo finished.'));
+  process.exit(0);
+}
 
 /** The second demo call: a quote request to Globex's sales line, answered by its own agent. */
 function salesConversation() {
