@@ -398,7 +398,9 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
       expect((await migrator.migrateTo('0003_outbox_leases')).error).toBeUndefined();
       await sql`insert into calls (call_id, status, accepted_at) values ('rtc_before', 'active', ${T0})`.execute(fresh.db);
       await sql`insert into transcript_lines (call_id, seq, speaker, text, at) values ('rtc_before', 0, 'caller', 'An old invoice', ${T0})`.execute(fresh.db);
-      expect((await migrateToLatest(fresh.db, dialect)).map((r) => r.migrationName)).toEqual(['0004_console_search_events']);
+      const upgrade = await migrator.migrateTo('0004_console_search_events');
+      expect(upgrade.error).toBeUndefined();
+      expect(upgrade.results?.map((r) => r.migrationName)).toEqual(['0004_console_search_events']);
       const old = new SqlCallRecordsRepository(fresh.db, new StorageHealth());
       expect((await old.listCalls({ limit: 5, q: 'invoice' })).calls.map((c) => c.callId)).toEqual(['rtc_before']);
     } finally {

@@ -81,6 +81,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
         ['0002_conference_links', 'Success'],
         ['0003_outbox_leases', 'Success'],
         ['0004_console_search_events', 'Success'],
+        ['0005_broadcasts', 'Success'],
       ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);
