@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchCapacity } from './capacity.bench.js';
+import { benchConsoleFeed } from './console-feed.bench.js';
 import { benchNotifications } from './notifications.bench.js';
+import { benchSearch } from './search.bench.js';
 import { environment, renderHeader, renderReport, renderRun, renderSummary, type BenchResult, type BenchRun } from './report.js';
 import { benchToolCalls } from './tools.bench.js';
 import { benchTranscriptAssembler } from './transcript-assembler.bench.js';
@@ -23,6 +25,8 @@ const benchmarks: Record<string, { title: string; run: () => Promise<BenchResult
   tools: { title: 'Tool calls', run: benchToolCalls },
   notifications: { title: 'Discord delivery', run: benchNotifications },
   capacity: { title: 'Capacity', run: benchCapacity },
+  search: { title: 'Console search', run: benchSearch },
+  feed: { title: 'Console live feed', run: benchConsoleFeed },
 };
 
 const only = (process.env.BENCH_ONLY ?? '')
