@@ -39,14 +39,19 @@ export function sessionCookieOf(request: Request): string | undefined {
 
 /**
  * Whether a cookie-authenticated request that changes state comes from our own pages: `Origin`, when the browser
- * sends it, must be this host; otherwise `Sec-Fetch-Site` must not say cross-site. The CSRF token is checked
+ * sends it, must name this host (`Host`, as the proxy passed it on); otherwise `Sec-Fetch-Site` must not say cross-site. The CSRF token is checked
  * besides: this is the second, independent defence (and the SameSite=Strict cookie a third).
  */
 export function isSameOrigin(request: Request): boolean {
   const origin = request.headers.origin;
   if (origin !== undefined) {
+    // The host only: behind a proxy that terminates TLS the page is https while this request may arrive as http.
     const host = request.get('host');
-    return host !== undefined && (origin === `${request.protocol}://${host}`);
+    try {
+      return host !== undefined && new URL(origin).host === host;
+    } catch {
+      return false;
+    }
   }
   const site = request.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
