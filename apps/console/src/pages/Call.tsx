@@ -196,13 +196,13 @@ function ItemBody({ item }: { item: TimelineItem }) {
             {item.durationMs !== null && <span class="muted"> · {msText(item.durationMs)}</span>}
           </p>
           {item.arguments !== null && (
-            <details>
+            <details open={item.arguments.length <= 300}>
               <summary>Arguments</summary>
               <pre>{prettyJson(item.arguments)}</pre>
             </details>
           )}
           {item.result !== null && (
-            <details>
+            <details open={item.result.length <= 300}>
               <summary>Result</summary>
               <pre>{prettyJson(item.result)}</pre>
             </details>

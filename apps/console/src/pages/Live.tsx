@@ -141,7 +141,7 @@ export function Live() {
             autoComplete="off"
             placeholder="+44…"
             value={numberFilter}
-            onInput={(e) => setFilter('number', e.currentTarget.value.trim())}
+            onInput={(e) => setFilter('number', e.currentTarget.value)}
           />
         </label>
       </form>

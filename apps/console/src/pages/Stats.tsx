@@ -109,7 +109,11 @@ function outcomeOrder(stats: StatsData): string[] {
     .map(([outcome]) => outcome);
 }
 
-const colourClass = (outcome: string, index: number): string => (outcome === 'live' ? 'o-live' : `o-${index % 8}`);
+/** A colour per outcome: 'live' its own, the others by their place among the rest. */
+function colourClass(outcome: string, index: number, outcomes: string[]): string {
+  if (outcome === 'live') return 'o-live';
+  return `o-${(outcomes[0] === 'live' ? index - 1 : index) % 8}`;
+}
 
 function bucketLabel(start: string, stats: StatsData): string {
   const date = new Date(start);
@@ -147,7 +151,7 @@ function CallsChart({ stats }: { stats: StatsData }) {
                 const h = (value / max) * PLOT_H;
                 y -= h;
                 return (
-                  <rect key={outcome} class={colourClass(outcome, k)} x={x} y={y} width={barW} height={h}>
+                  <rect key={outcome} class={colourClass(outcome, k, outcomes)} x={x} y={y} width={barW} height={h}>
                     <title>{`${formatShort(bucket.start)}: ${value} ${outcome}`}</title>
                   </rect>
                 );
@@ -165,7 +169,7 @@ function CallsChart({ stats }: { stats: StatsData }) {
         <ul class="legend" aria-hidden="true">
           {outcomes.map((outcome, k) => (
             <li key={outcome}>
-              <span class={`swatch ${colourClass(outcome, k)}`} />
+              <span class={`swatch ${colourClass(outcome, k, outcomes)}`} />
               {outcome}
             </li>
           ))}
