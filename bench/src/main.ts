@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchCapacity } from './capacity.bench.js';
 import { benchConsoleFeed } from './console-feed.bench.js';
+import { benchConsoleRender } from './console-render.bench.js';
 import { benchNotifications } from './notifications.bench.js';
 import { benchSearch } from './search.bench.js';
 import { environment, renderHeader, renderReport, renderRun, renderSummary, type BenchResult, type BenchRun } from './report.js';
@@ -27,6 +28,7 @@ const benchmarks: Record<string, { title: string; run: () => Promise<BenchResult
   capacity: { title: 'Capacity', run: benchCapacity },
   search: { title: 'Console search', run: benchSearch },
   feed: { title: 'Console live feed', run: benchConsoleFeed },
+  render: { title: 'Console rendering', run: benchConsoleRender },
 };
 
 const only = (process.env.BENCH_ONLY ?? '')

@@ -87,6 +87,18 @@ export const api = {
   session: () => request<Session>('/console/api/session', { expect401: true }),
   signOut: () => request<void>('/console/api/session', { method: 'DELETE', expect401: true }),
   calls: (query: Query, signal?: AbortSignal) => request<CallPage>(`/calls${queryString(query)}`, signal ? { signal } : {}),
+  /** Every live call, a page of 100 at a time (a replica holds at most MAX_CONCURRENT_CALLS; at most 5,000 here). */
+  liveCalls: async (signal?: AbortSignal): Promise<CallPage> => {
+    const calls: CallPage['calls'] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const next = await api.calls({ state: 'live', limit: '100', ...(cursor ? { cursor } : {}) }, signal);
+      calls.push(...next.calls);
+      cursor = next.nextCursor;
+      if (!cursor) break;
+    }
+    return { calls };
+  },
   timeline: (callId: string, signal?: AbortSignal) =>
     request<Timeline>(`/calls/${encodeURIComponent(callId)}/timeline`, signal ? { signal } : {}),
   stats: (window: '24h' | '7d', signal?: AbortSignal) =>

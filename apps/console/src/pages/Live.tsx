@@ -52,7 +52,7 @@ export function Live() {
     touched.current = new Set();
     setError(undefined);
     Promise.all([
-      api.calls({ state: 'live', limit: '100' }, abort.signal),
+      api.liveCalls(abort.signal),
       api.calls({ state: 'ended', limit: String(ENDED_PAGE) }, abort.signal),
     ]).then(
       ([live, ended]) => {
