@@ -5,7 +5,7 @@
  * the service's settings), PostgreSQL too when BENCH_DATABASE_URL or TEST_DATABASE_URL is set (a fresh schema,
  * dropped afterwards). The lines are words drawn from a 20,000-word vocabulary by a Zipf law, so the most common
  * word is in most lines, as "the" is in a real transcript; searches pick words across the ranks.
- * `BENCH_SEARCH_CALLS` changes the number of calls.
+ * `BENCH_SEARCH_CALLS` changes the number of calls; `BENCH_SEARCH_SLOW_MS` lists every query slower than that.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +32,7 @@ const CALLS = Number(process.env.BENCH_SEARCH_CALLS ?? 100_000);
 const LINES = 10;
 const QUERIES = 200;
 const TARGET_P99_MS = 100;
+const SLOW_MS = process.env.BENCH_SEARCH_SLOW_MS ? Number(process.env.BENCH_SEARCH_SLOW_MS) : undefined;
 const WEEK_MS = 7 * 86_400_000;
 
 /** A deterministic generator, so every run stores and searches the same data. */
@@ -152,8 +153,10 @@ async function timed(repo: SqlCallRecordsRepository, list: Omit<CallQuery, 'limi
   for (const query of list) {
     const started = performance.now();
     const page = await repo.listCalls({ ...query, limit: 20 });
-    times.push(performance.now() - started);
+    const ms = performance.now() - started;
+    times.push(ms);
     found += page.calls.length;
+    if (SLOW_MS !== undefined && ms > SLOW_MS) console.log(`slow: ${ms.toFixed(1)} ms ${JSON.stringify(query)} → ${page.calls.length} calls`);
   }
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1)!, found };

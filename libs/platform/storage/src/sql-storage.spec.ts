@@ -82,6 +82,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
         ['0003_outbox_leases', 'Success'],
         ['0004_console_search_events', 'Success'],
         ['0005_broadcasts', 'Success'],
+        ['0006_search_prefix_index', 'Success'],
       ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);

@@ -208,6 +208,18 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
         await index(db, 'broadcasts_at_idx', 'broadcasts', ['at']);
       },
     },
+    '0006_search_prefix_index': {
+      async up(db: Kysely<any>) {
+        if (dialect === 'postgres') return;
+        // SQLite: the FTS5 table of 0004 again, with prefix indexes of 1 to 3 characters, so that a short word typed
+        // in the search (`"th"*`) reads one doclist instead of merging those of every term it starts. The triggers of
+        // 0004 name the table, so they keep it up to date; the rows are rebuilt from transcript_lines.
+        await sql`drop table if exists transcript_search`.execute(db);
+        await sql`create virtual table transcript_search using fts5(text, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0", prefix='1 2 3')`.execute(db);
+        await sql`insert into transcript_search (rowid, text)
+            select k.key * 1048576 + l.seq, l.text from transcript_lines l join call_search_keys k on k.call_id = l.call_id where l.seq < 1048576`.execute(db);
+      },
+    },
   };
 }
 

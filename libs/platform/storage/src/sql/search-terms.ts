@@ -42,6 +42,14 @@ export function tsAnyPrefix(words: readonly string[]): string {
   return words.map(tsPrefixTerm).join(' | ');
 }
 
+/** Adds to `found` each of `words` that starts a word of `text`. */
+export function collectWords(text: string, words: readonly string[], found: Set<string>): void {
+  for (const token of text.matchAll(WORD)) {
+    const lower = token[0].toLowerCase();
+    for (const word of words) if (lower.startsWith(word)) found.add(word);
+  }
+}
+
 /** What `text` has of `words`: how many of them start one of its words, and the ranges of those words. */
 export function matchLine(text: string, words: readonly string[]): { matched: number; highlights: Array<[number, number]> } {
   const found = new Set<string>();

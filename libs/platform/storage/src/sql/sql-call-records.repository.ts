@@ -21,7 +21,7 @@ import { KYSELY } from '../storage.tokens.js';
 import { CompiledOnce } from './compiled-once.js';
 import { PG_SEARCH_VECTOR } from './migrations.js';
 import type { CallsTable, StorageDb, StorageSchema, TranscriptLinesTable } from './schema.js';
-import { fts5AnyPrefix, fts5PrefixTerm, matchLine, searchWords, tsAnyPrefix, tsPrefixTerm } from './search-terms.js';
+import { collectWords, fts5PrefixTerm, matchLine, searchWords, tsAnyPrefix, tsPrefixTerm } from './search-terms.js';
 
 /** Rows per INSERT: far below SQLite's and PostgreSQL's bound-parameter limits. */
 const LINE_BATCH = 500;
@@ -32,6 +32,15 @@ export const MAX_PAGE_SIZE = 1000;
 
 /** SQLite: an FTS5 row id is `key * LINE_SPAN + seq` (migration 0004). */
 const LINE_SPAN = 1_048_576;
+/**
+ * SQLite search: a word in at most this many lines selects its calls through the FTS5 index; a commoner one is
+ * checked on the candidates' lines. Calls checked per batch, and at most per page before a short page is returned.
+ */
+const SEARCH_INDEXED_LINES = 20_000;
+const SEARCH_BATCH = 200;
+/** SQLite search: candidates fetched by key up to this many (more are found by reading the calls newest first). */
+const SEARCH_FETCH_KEYS = 2_000;
+const SEARCH_SCAN_BUDGET = 5_000;
 type CallsSelect = SelectQueryBuilder<StorageSchema, 'calls', Selectable<CallsTable>>;
 
 /** A `cursor` that listCalls did not produce (a RangeError, so callers can answer 400). */
@@ -157,6 +166,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
       select.orderBy('calls.accepted_at', 'desc').orderBy('calls.call_id', 'desc').limit(n).execute();
 
     let rows: Selectable<CallsTable>[];
+    let resumeAfter: Selectable<CallsTable> | undefined;
     if (words.length === 0) {
       rows = await newestFirst(filtered(this.db.selectFrom('calls').selectAll('calls')), limit + 1);
     } else if (this.postgres) {
@@ -174,7 +184,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
       }
       rows = await newestFirst(select, limit + 1);
     } else {
-      rows = await this.searchSqlite(words, limit + 1, filtered, newestFirst);
+      ({ rows, resumeAfter } = await this.searchSqlite(words, limit + 1, filtered, newestFirst));
     }
 
     const page: CallSummaryRecord[] = rows.slice(0, limit).map(toCallRecord);
@@ -188,7 +198,11 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     const last = rows[limit - 1];
     return {
       calls: page,
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.accepted_at, last.call_id) } : {}),
+      ...(rows.length > limit && last
+        ? { nextCursor: encodeCursor(last.accepted_at, last.call_id) }
+        : resumeAfter
+          ? { nextCursor: encodeCursor(resumeAfter.accepted_at, resumeAfter.call_id) }
+          : {}),
     };
   }
 
@@ -210,56 +224,102 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   /**
-   * SQLite: the newest `n` calls `filtered` keeps whose transcript has every word: each word's calls are the FTS5
-   * matches' row ids divided by LINE_SPAN (no lookup per matching line). Testing the newest calls one at a time
-   * instead was measured far slower: each FTS5 query costs 0.3-8 ms to open however narrow its row-id range, and a
-   * prefix term merges every matching term's doclist first.
+   * SQLite: the newest `n` calls `filtered` keeps whose transcript has every word, with a bound on the work whatever
+   * the words (better-sqlite3 blocks the event loop meanwhile). Each word's lines are first counted up to
+   * SEARCH_INDEXED_LINES (a streamed FTS5 read, about a millisecond). The calls of every word with no more lines than
+   * that are read from the index (row id / LINE_SPAN) and intersected here: when few, those calls are fetched by key;
+   * otherwise the filtered calls are read newest first, batch by batch, and kept when in that set. A commoner word (in
+   * a large share of all calls) is checked here on the lines of those candidates. Letting SQLite join the FTS5 matches
+   * of common words instead took up to a minute at 100,000 calls (it tried each match's key against each call). When
+   * the candidates are many and few have every word, the scan stops after SEARCH_SCAN_BUDGET calls: the page is then
+   * short and `resumeAfter` is where its cursor resumes.
    */
   private async searchSqlite(
     words: string[],
     n: number,
-    filtered: (select: CallsSelect) => CallsSelect,
+    filtered: (select: CallsSelect, before?: { acceptedAt: number; callId: string }) => CallsSelect,
     newestFirst: (select: CallsSelect, n: number) => Promise<Selectable<CallsTable>[]>,
-  ): Promise<Selectable<CallsTable>[]> {
-    let select = filtered(this.db.selectFrom('calls').innerJoin('call_search_keys as k', 'k.call_id', 'calls.call_id').selectAll('calls'));
-    for (const word of words) {
-      select = select.where(
-        sql<boolean>`k.key in (select rowid / ${sql.lit(LINE_SPAN)} from transcript_search where transcript_search match ${fts5PrefixTerm(word)})`,
-      );
+  ): Promise<{ rows: Selectable<CallsTable>[]; resumeAfter?: Selectable<CallsTable> }> {
+    const counts = await Promise.all(
+      words.map(async (word) => {
+        const { rows } = await sql<{ n: number }>`select count(*) as n from (select rowid from transcript_search
+          where transcript_search match ${fts5PrefixTerm(word)} limit ${sql.lit(SEARCH_INDEXED_LINES + 1)})`.execute(this.db);
+        return Number(rows[0]?.n ?? 0);
+      }),
+    );
+    if (counts.some((count) => count === 0)) return { rows: [] };
+    const indexed = words.filter((_, i) => counts[i] <= SEARCH_INDEXED_LINES).sort((x, y) => counts[words.indexOf(x)] - counts[words.indexOf(y)]);
+    const checked = words.filter((_, i) => counts[i] > SEARCH_INDEXED_LINES);
+
+    // The keys of the calls that have every indexed word (undefined: no word is indexed, every call is a candidate).
+    let keys: Set<number> | undefined;
+    for (const word of indexed) {
+      const { rows } = await sql<{ key: number }>`select rowid / ${sql.lit(LINE_SPAN)} as key from transcript_search
+        where transcript_search match ${fts5PrefixTerm(word)}`.execute(this.db);
+      const next = new Set<number>();
+      for (const { key } of rows) if (!keys || keys.has(Number(key))) next.add(Number(key));
+      keys = next;
+      if (keys.size === 0) return { rows: [] };
     }
-    return newestFirst(select, n);
+
+    /** The calls of `batch` (newest first) whose lines have every checked word. */
+    const verify = async (batch: Selectable<CallsTable>[]): Promise<Selectable<CallsTable>[]> => {
+      if (checked.length === 0 || batch.length === 0) return batch;
+      const found = new Map<string, Set<string>>();
+      const lines = await this.db.selectFrom('transcript_lines').select(['call_id', 'text']).where('call_id', 'in', batch.map((c) => c.call_id)).execute();
+      for (const line of lines) {
+        let set = found.get(line.call_id);
+        if (!set) found.set(line.call_id, (set = new Set()));
+        if (set.size < checked.length) collectWords(line.text, checked, set);
+      }
+      return batch.filter((call) => (found.get(call.call_id)?.size ?? 0) === checked.length);
+    };
+
+    if (keys && keys.size <= SEARCH_FETCH_KEYS) {
+      // Few candidates: fetched by key, then checked newest first until the page is full.
+      const ids = (await this.db.selectFrom('call_search_keys').select('call_id').where('key', 'in', [...keys]).execute()).map((r) => r.call_id);
+      const candidates = await newestFirst(filtered(this.db.selectFrom('calls').selectAll('calls').where('calls.call_id', 'in', ids)), ids.length);
+      const rows: Selectable<CallsTable>[] = [];
+      for (let i = 0; i < candidates.length && rows.length < n; i += SEARCH_BATCH) rows.push(...(await verify(candidates.slice(i, i + SEARCH_BATCH))));
+      return { rows: rows.slice(0, n) };
+    }
+
+    const rows: Selectable<CallsTable>[] = [];
+    let before: { acceptedAt: number; callId: string } | undefined;
+    let scanned = 0;
+    for (;;) {
+      const batch = await this.db
+        .selectFrom(
+          filtered(this.db.selectFrom('calls').selectAll('calls'), before)
+            .orderBy('calls.accepted_at', 'desc')
+            .orderBy('calls.call_id', 'desc')
+            .limit(SEARCH_BATCH)
+            .as('c'),
+        )
+        .leftJoin('call_search_keys as k', 'k.call_id', 'c.call_id')
+        .selectAll('c')
+        .select('k.key')
+        .orderBy('c.accepted_at', 'desc')
+        .orderBy('c.call_id', 'desc')
+        .execute();
+      if (batch.length === 0) return { rows };
+      const { key: _, ...last } = batch[batch.length - 1];
+      rows.push(...(await verify(batch.filter((c) => c.key != null && (!keys || keys.has(Number(c.key)))).map(({ key: _k, ...call }) => call))));
+      if (rows.length >= n) return { rows: rows.slice(0, n) };
+      scanned += batch.length;
+      if (batch.length < SEARCH_BATCH) return { rows };
+      if (scanned >= SEARCH_SCAN_BUDGET) return { rows, resumeAfter: last };
+      before = { acceptedAt: Number(last.accepted_at), callId: last.call_id };
+    }
   }
 
   /** For each call, its line matching the most of `words` (the first such line), with its highlights. */
   private async bestLines(callIds: string[], words: string[]): Promise<Map<string, LineMatch>> {
-    let lines: Selectable<TranscriptLinesTable>[];
-    if (this.postgres) {
-      lines = await this.db
-        .selectFrom('transcript_lines')
-        .selectAll()
-        .where('call_id', 'in', callIds)
-        .where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR)} @@ to_tsquery('simple'::regconfig, ${tsAnyPrefix(words)})`)
-        .execute();
-    } else {
-      // One row-id range of the index per call: the lines of these calls only, however common the words are.
-      const any = fts5AnyPrefix(words);
-      lines = (
-        await Promise.all(
-          callIds.map((callId) =>
-            this.db
-              .selectFrom('transcript_lines as l')
-              .innerJoin('call_search_keys as k', 'k.call_id', 'l.call_id')
-              .selectAll('l')
-              .where('l.call_id', '=', callId)
-              .where(
-                sql<boolean>`l.seq in (select s.rowid - k.key * ${sql.lit(LINE_SPAN)} from transcript_search s where s.transcript_search match ${any}
-                  and s.rowid between k.key * ${sql.lit(LINE_SPAN)} and k.key * ${sql.lit(LINE_SPAN)} + ${sql.lit(LINE_SPAN - 1)})`,
-              )
-              .execute(),
-          ),
-        )
-      ).flat();
-    }
+    let select = this.db.selectFrom('transcript_lines').selectAll().where('call_id', 'in', callIds);
+    // PostgreSQL: only the lines with a word (the index); SQLite reads the page's few lines (a primary-key range per
+    // call) rather than opening an FTS5 query per call.
+    if (this.postgres) select = select.where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR)} @@ to_tsquery('simple'::regconfig, ${tsAnyPrefix(words)})`);
+    const lines = await select.execute();
     const best = new Map<string, { matched: number; seq: number; match: LineMatch }>();
     for (const row of lines) {
       const { matched, highlights } = matchLine(row.text, words);
