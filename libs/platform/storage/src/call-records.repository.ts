@@ -98,6 +98,10 @@ export type CallSummaryRecord = CallRecord & { match?: LineMatch };
 
 export interface CallPage {
   calls: CallSummaryRecord[];
+  /**
+   * Where the next page starts, when there may be more. A `q` search bounds its work per page, so its page can be
+   * shorter than `limit` (even empty) and still have a `nextCursor`: the calls after it have not been searched yet.
+   */
   nextCursor?: string;
 }
 

@@ -5,7 +5,7 @@ import type { CallEventRecord } from './call-events.js';
 import { migrateToLatest, storageMigrations } from './sql/migrations.js';
 import type { StorageDb } from './sql/schema.js';
 import { SqlCallEvents } from './sql/sql-call-events.js';
-import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
+import { SQLITE_SEARCH, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { StorageHealth } from './storage-health.js';
 import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
 
@@ -262,6 +262,25 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
       expect((await allPages({ limit: 100, q: 'common' })).flat()).toEqual(common);
       expect((await repo.listCalls({ limit: 3, q: 'hello', to: new Date(T0 + 100_000) })).calls.map((c) => c.callId)).toEqual([id(99), id(98), id(97)]);
       expect((await allPages({ limit: 100, q: 'zebra common' })).flat()).toEqual([]); // no call has both
+    });
+
+    it('finds the same calls when every word counts as common and each page may stop early (SQLite bounds its work)', async () => {
+      const saved = { ...SQLITE_SEARCH };
+      Object.assign(SQLITE_SEARCH, { indexedLines: 1, fetchKeys: 3, batch: 50, scanBudget: 300 });
+      try {
+        const all = Array.from({ length: N }, (_, i) => id(N - 1 - i));
+        const rare = all.filter((c) => Number(c.slice(4)) % 500 === 7);
+        const common = all.filter((c) => Number(c.slice(4)) % 3 === 0 && Number(c.slice(4)) % 500 !== 7);
+        const pages = await allPages({ limit: 2, q: 'zebra' });
+        expect(pages.flat()).toEqual(rare);
+        if (dialect === 'sqlite') expect(pages.some((page) => page.length < 2 && page !== pages.at(-1))).toBe(true);
+        expect((await allPages({ limit: 100, q: 'zebra rare hello' })).flat()).toEqual(rare);
+        expect((await allPages({ limit: 100, q: 'common hello' })).flat()).toEqual(common);
+        expect((await allPages({ limit: 100, q: 'hello', state: 'ended' })).flat()).toEqual(all.filter((c) => Number(c.slice(4)) % 2 === 1));
+        expect((await allPages({ limit: 100, q: 'zebra common' })).flat()).toEqual([]);
+      } finally {
+        Object.assign(SQLITE_SEARCH, saved);
+      }
     });
   });
 

@@ -33,14 +33,11 @@ export const MAX_PAGE_SIZE = 1000;
 /** SQLite: an FTS5 row id is `key * LINE_SPAN + seq` (migration 0004). */
 const LINE_SPAN = 1_048_576;
 /**
- * SQLite search: a word in at most this many lines selects its calls through the FTS5 index; a commoner one is
- * checked on the candidates' lines. Calls checked per batch, and at most per page before a short page is returned.
+ * SQLite search bounds: a word in at most `indexedLines` lines selects its calls through the FTS5 index (a commoner
+ * one is checked on the candidates' lines); up to `fetchKeys` candidates are fetched by key (more are found by reading
+ * the calls newest first, `batch` at a time); a page stops after `scanBudget` calls read. Mutable for tests only.
  */
-const SEARCH_INDEXED_LINES = 20_000;
-const SEARCH_BATCH = 200;
-/** SQLite search: candidates fetched by key up to this many (more are found by reading the calls newest first). */
-const SEARCH_FETCH_KEYS = 2_000;
-const SEARCH_SCAN_BUDGET = 5_000;
+export const SQLITE_SEARCH = { indexedLines: 20_000, fetchKeys: 2_000, batch: 200, scanBudget: 5_000 };
 type CallsSelect = SelectQueryBuilder<StorageSchema, 'calls', Selectable<CallsTable>>;
 
 /** A `cursor` that listCalls did not produce (a RangeError, so callers can answer 400). */
@@ -226,13 +223,13 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   /**
    * SQLite: the newest `n` calls `filtered` keeps whose transcript has every word, with a bound on the work whatever
    * the words (better-sqlite3 blocks the event loop meanwhile). Each word's lines are first counted up to
-   * SEARCH_INDEXED_LINES (a streamed FTS5 read, about a millisecond). The calls of every word with no more lines than
-   * that are read from the index (row id / LINE_SPAN) and intersected here: when few, those calls are fetched by key;
-   * otherwise the filtered calls are read newest first, batch by batch, and kept when in that set. A commoner word (in
-   * a large share of all calls) is checked here on the lines of those candidates. Letting SQLite join the FTS5 matches
-   * of common words instead took up to a minute at 100,000 calls (it tried each match's key against each call). When
-   * the candidates are many and few have every word, the scan stops after SEARCH_SCAN_BUDGET calls: the page is then
-   * short and `resumeAfter` is where its cursor resumes.
+   * SQLITE_SEARCH.indexedLines (a streamed FTS5 read, about a millisecond). The calls of every word with no more lines
+   * than that are read from the index (row id / LINE_SPAN) and intersected here: when few, those calls are fetched by
+   * key; otherwise the filtered calls are read newest first, batch by batch, and kept when in that set. A commoner word
+   * (in a large share of all calls) is checked here on the lines of those candidates. Letting SQLite join the FTS5
+   * matches of common words instead took up to a minute at 100,000 calls (it tried each match's key against each
+   * call). When the candidates are many and few have every word, the scan stops after SQLITE_SEARCH.scanBudget calls:
+   * the page is then short and `resumeAfter` is where its cursor resumes.
    */
   private async searchSqlite(
     words: string[],
@@ -243,13 +240,13 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     const counts = await Promise.all(
       words.map(async (word) => {
         const { rows } = await sql<{ n: number }>`select count(*) as n from (select rowid from transcript_search
-          where transcript_search match ${fts5PrefixTerm(word)} limit ${sql.lit(SEARCH_INDEXED_LINES + 1)})`.execute(this.db);
+          where transcript_search match ${fts5PrefixTerm(word)} limit ${sql.lit(SQLITE_SEARCH.indexedLines + 1)})`.execute(this.db);
         return Number(rows[0]?.n ?? 0);
       }),
     );
     if (counts.some((count) => count === 0)) return { rows: [] };
-    const indexed = words.filter((_, i) => counts[i] <= SEARCH_INDEXED_LINES).sort((x, y) => counts[words.indexOf(x)] - counts[words.indexOf(y)]);
-    const checked = words.filter((_, i) => counts[i] > SEARCH_INDEXED_LINES);
+    const indexed = words.filter((_, i) => counts[i] <= SQLITE_SEARCH.indexedLines).sort((x, y) => counts[words.indexOf(x)] - counts[words.indexOf(y)]);
+    const checked = words.filter((_, i) => counts[i] > SQLITE_SEARCH.indexedLines);
 
     // The keys of the calls that have every indexed word (undefined: no word is indexed, every call is a candidate).
     let keys: Set<number> | undefined;
@@ -275,12 +272,12 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
       return batch.filter((call) => (found.get(call.call_id)?.size ?? 0) === checked.length);
     };
 
-    if (keys && keys.size <= SEARCH_FETCH_KEYS) {
+    if (keys && keys.size <= SQLITE_SEARCH.fetchKeys) {
       // Few candidates: fetched by key, then checked newest first until the page is full.
       const ids = (await this.db.selectFrom('call_search_keys').select('call_id').where('key', 'in', [...keys]).execute()).map((r) => r.call_id);
       const candidates = await newestFirst(filtered(this.db.selectFrom('calls').selectAll('calls').where('calls.call_id', 'in', ids)), ids.length);
       const rows: Selectable<CallsTable>[] = [];
-      for (let i = 0; i < candidates.length && rows.length < n; i += SEARCH_BATCH) rows.push(...(await verify(candidates.slice(i, i + SEARCH_BATCH))));
+      for (let i = 0; i < candidates.length && rows.length < n; i += SQLITE_SEARCH.batch) rows.push(...(await verify(candidates.slice(i, i + SQLITE_SEARCH.batch))));
       return { rows: rows.slice(0, n) };
     }
 
@@ -293,7 +290,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
           filtered(this.db.selectFrom('calls').selectAll('calls'), before)
             .orderBy('calls.accepted_at', 'desc')
             .orderBy('calls.call_id', 'desc')
-            .limit(SEARCH_BATCH)
+            .limit(SQLITE_SEARCH.batch)
             .as('c'),
         )
         .leftJoin('call_search_keys as k', 'k.call_id', 'c.call_id')
@@ -307,8 +304,8 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
       rows.push(...(await verify(batch.filter((c) => c.key != null && (!keys || keys.has(Number(c.key)))).map(({ key: _k, ...call }) => call))));
       if (rows.length >= n) return { rows: rows.slice(0, n) };
       scanned += batch.length;
-      if (batch.length < SEARCH_BATCH) return { rows };
-      if (scanned >= SEARCH_SCAN_BUDGET) return { rows, resumeAfter: last };
+      if (batch.length < SQLITE_SEARCH.batch) return { rows };
+      if (scanned >= SQLITE_SEARCH.scanBudget) return { rows, resumeAfter: last };
       before = { acceptedAt: Number(last.accepted_at), callId: last.call_id };
     }
   }
