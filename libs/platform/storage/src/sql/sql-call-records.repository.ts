@@ -38,6 +38,9 @@ const LINE_SPAN = 1_048_576;
  * the calls newest first, `batch` at a time); a page stops after `scanBudget` calls read. Mutable for tests only.
  */
 export const SQLITE_SEARCH = { indexedLines: 20_000, fetchKeys: 2_000, batch: 200, scanBudget: 5_000 };
+/** PostgreSQL search: a word starting terms of this share of lines is checked on the candidates' lines. */
+const PG_COMMON_SHARE = 0.003;
+const PG_STATS_TTL_MS = 60_000;
 type CallsSelect = SelectQueryBuilder<StorageSchema, 'calls', Selectable<CallsTable>>;
 
 /** A `cursor` that listCalls did not produce (a RangeError, so callers can answer 400). */
@@ -167,19 +170,25 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     if (words.length === 0) {
       rows = await newestFirst(filtered(this.db.selectFrom('calls').selectAll('calls')), limit + 1);
     } else if (this.postgres) {
-      // The planner weighs each word's frequency (the expression index's statistics) against the page it needs.
-      let select = filtered(this.db.selectFrom('calls').selectAll('calls'));
-      for (const word of words) {
-        select = select.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('transcript_lines as l')
-              .select(sql.lit(1).as('one'))
-              .whereRef('l.call_id', '=', 'calls.call_id')
-              .where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR.replace('(text,', '(l.text,'))} @@ to_tsquery('simple'::regconfig, ${tsPrefixTerm(word)})`),
-          ),
-        );
-      }
-      rows = await newestFirst(select, limit + 1);
+      // The planner weighs each word's frequency (the expression index's statistics) against the page it needs; but a
+      // word in a large share of lines (a bitmap of most of the index) is cheaper checked here on the candidates' lines.
+      const common = await this.pgCommonWords(words);
+      const candidates = (before?: { acceptedAt: number; callId: string }) => {
+        let select = filtered(this.db.selectFrom('calls').selectAll('calls'), before);
+        for (const word of words.filter((w) => !common.includes(w))) {
+          select = select.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('transcript_lines as l')
+                .select(sql.lit(1).as('one'))
+                .whereRef('l.call_id', '=', 'calls.call_id')
+                .where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR.replace('(text,', '(l.text,'))} @@ to_tsquery('simple'::regconfig, ${tsPrefixTerm(word)})`),
+            ),
+          );
+        }
+        return select;
+      };
+      if (common.length === 0) rows = await newestFirst(candidates(), limit + 1);
+      else ({ rows, resumeAfter } = await this.scanChecking(candidates, newestFirst, common, limit + 1));
     } else {
       ({ rows, resumeAfter } = await this.searchSqlite(words, limit + 1, filtered, newestFirst));
     }
@@ -309,6 +318,67 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
       before = { acceptedAt: Number(last.accepted_at), callId: last.call_id };
     }
   }
+
+  /**
+   * The newest `n` of `candidates` whose lines have every one of `checked`, read newest first SQLITE_SEARCH.batch at
+   * a time, stopping after SQLITE_SEARCH.scanBudget calls (a short page, resumed after `resumeAfter`).
+   */
+  private async scanChecking(
+    candidates: (before?: { acceptedAt: number; callId: string }) => CallsSelect,
+    newestFirst: (select: CallsSelect, n: number) => Promise<Selectable<CallsTable>[]>,
+    checked: string[],
+    n: number,
+  ): Promise<{ rows: Selectable<CallsTable>[]; resumeAfter?: Selectable<CallsTable> }> {
+    const rows: Selectable<CallsTable>[] = [];
+    let before: { acceptedAt: number; callId: string } | undefined;
+    let scanned = 0;
+    for (;;) {
+      const batch = await newestFirst(candidates(before), SQLITE_SEARCH.batch);
+      rows.push(...(await this.withWords(batch, checked)));
+      if (rows.length >= n) return { rows: rows.slice(0, n) };
+      scanned += batch.length;
+      const last = batch.at(-1);
+      if (!last || batch.length < SQLITE_SEARCH.batch) return { rows };
+      if (scanned >= SQLITE_SEARCH.scanBudget) return { rows, resumeAfter: last };
+      before = { acceptedAt: Number(last.accepted_at), callId: last.call_id };
+    }
+  }
+
+  /** The calls of `batch` (in its order) whose lines have every one of `words`. */
+  private async withWords<C extends { call_id: string }>(batch: C[], words: string[]): Promise<C[]> {
+    if (words.length === 0 || batch.length === 0) return batch;
+    const found = new Map<string, Set<string>>();
+    const lines = await this.db.selectFrom('transcript_lines').select(['call_id', 'text']).where('call_id', 'in', batch.map((c) => c.call_id)).execute();
+    for (const line of lines) {
+      let set = found.get(line.call_id);
+      if (!set) found.set(line.call_id, (set = new Set()));
+      if (set.size < words.length) collectWords(line.text, words, set);
+    }
+    return batch.filter((call) => (found.get(call.call_id)?.size ?? 0) === words.length);
+  }
+
+  /**
+   * PostgreSQL: which of `words` start terms of at least PG_COMMON_SHARE of all lines, by the search index's
+   * statistics (its most common elements, from ANALYZE; none before the first, so every word goes to the index).
+   */
+  private async pgCommonWords(words: string[]): Promise<string[]> {
+    const now = Date.now();
+    if (!this.pgStats || now - this.pgStats.at > PG_STATS_TTL_MS) {
+      const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null }>`select most_common_elems::text::text[] as elems,
+          most_common_elem_freqs as freqs from pg_stats where schemaname = current_schema() and tablename = 'transcript_lines_search_idx'`.execute(this.db);
+      const elems = rows[0]?.elems ?? [];
+      const freqs = rows[0]?.freqs ?? [];
+      this.pgStats = { at: now, elems: elems.map((term, i) => [term, Number(freqs[i] ?? 0)] as const) };
+    }
+    const elems = this.pgStats.elems;
+    return words.filter((word) => {
+      let share = 0;
+      for (const [term, freq] of elems) if (term.startsWith(word)) share += freq;
+      return share >= PG_COMMON_SHARE;
+    });
+  }
+
+  private pgStats?: { at: number; elems: ReadonlyArray<readonly [string, number]> };
 
   /** For each call, its line matching the most of `words` (the first such line), with its highlights. */
   private async bestLines(callIds: string[], words: string[]): Promise<Map<string, LineMatch>> {
