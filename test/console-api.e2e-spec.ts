@@ -254,6 +254,35 @@ describe('console API', () => {
       expect(stats.durations.counts.reduce((a: number, b: number) => a + b, 0)).toBeGreaterThanOrEqual(1);
     });
 
+    it('shows a tool run live (running, then its result) and the same run, with its duration, from storage', async () => {
+      const feed = await SseClient.open(`${h.baseUrl}/console/api/feed`, { cookie });
+      try {
+        await feed.waitForJson<Timeline>((e) => e.type === 'hello');
+        const { call } = await h.emulator.placeCall(h.webhookUrl, {
+          script: script()
+            .callerSays("That's all, thanks.")
+            .toolCall('end_call', { reason: 'caller is done' }, { callId: 'call_console_end' })
+            .expect('response.create')
+            .agentSays('Thanks for calling, goodbye!', { playback: true })
+            .pause(100)
+            .playbackStopped(),
+        });
+        await feed.waitForJson<Timeline>((e) => e.type === 'call' && e.call.callId === call.callId && e.call.status === 'ended', 10_000);
+        const live = feed.json<Timeline>().filter((e) => e.callId === call.callId && e.item?.kind === 'tool').map((e) => e.item);
+        expect(live.map((i: Json) => i.status)).toEqual(['running', 'succeeded']);
+        expect(live[1]).toMatchObject({ toolCallId: 'call_console_end', name: 'end_call', durationMs: expect.any(Number) });
+        expect(JSON.parse(live[1].arguments)).toEqual({ reason: 'caller is done' });
+        expect(JSON.parse(live[1].result)).toMatchObject({ status: 'ending_call' });
+        await flush();
+        const story = (await get(`/calls/${call.callId}/timeline`).then((r) => r.json())) as Json;
+        const stored = story.items.filter((i: Json) => i.kind === 'tool');
+        expect(stored).toEqual([expect.objectContaining({ toolCallId: 'call_console_end', name: 'end_call', status: 'succeeded', durationMs: expect.any(Number) })]);
+        expect(story.items.map((i: Json) => i.kind)).toEqual(['line', 'tool', 'line', 'end']);
+      } finally {
+        await feed.close();
+      }
+    });
+
     it('answers a bearer token as before, without a session', async () => {
       expect((await get(`/calls/${callId}`, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
       expect((await get(`/calls/${callId}/timeline`, { authorization: 'Bearer wrong-token-0000000000' })).status).toBe(401);
