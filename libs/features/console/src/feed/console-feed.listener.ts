@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { FeedLog } from './feed-log.js';
-import type { CallSummary } from './feed-event.js';
+import { lineSummary, type CallSummary } from './feed-event.js';
 import {
   OnBridgeEvent,
   type CallAcceptedEvent,
@@ -51,7 +51,7 @@ export class ConsoleFeedListener {
   onLine(line: TranscriptLine): void {
     const item = lineItem(line);
     const call = this.live.get(line.callId);
-    if (call) call.summary = { ...call.summary, lastLine: { seq: item.seq, speaker: item.speaker, text: item.text, interrupted: item.interrupted, placeholder: item.placeholder, at: item.at } };
+    if (call) call.summary = { ...call.summary, lastLine: lineSummary(item) };
     this.timeline(line.callId, item);
   }
 

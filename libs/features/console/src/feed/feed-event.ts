@@ -4,6 +4,11 @@ import type { TimelineItem } from '../timeline.js';
 /** A line as the lists show it (the call's latest, or the one a search matched). */
 export type LineSummary = Pick<TranscriptLineRecord, 'seq' | 'speaker' | 'text' | 'interrupted' | 'placeholder' | 'at'>;
 
+/** The fields of a line the lists show (a released line, a stored one, or a timeline item). */
+export function lineSummary(line: LineSummary): LineSummary {
+  return { seq: line.seq, speaker: line.speaker, text: line.text, interrupted: line.interrupted, placeholder: line.placeholder, at: line.at };
+}
+
 /** A call as the lists show it. */
 export interface CallSummary extends CallRecord {
   lastLine?: LineSummary;

@@ -72,7 +72,7 @@ export class FeedStreams implements BeforeApplicationShutdown {
         response.end();
       }
     };
-    const frame = (entry: FeedEntry) => `id: ${entry.id}\ndata: ${entry.data}\n\n`;
+    const frame = (entry: FeedEntry) => frameOf(entry.id, entry.data);
     const send = (entry: FeedEntry) => write(frame(entry));
     let pending = '';
     const flush = () => {
@@ -104,8 +104,8 @@ export class FeedStreams implements BeforeApplicationShutdown {
     write(`retry: ${RETRY_MS}\n\n`);
     const head = this.feed.head;
     const replay = options.lastEventId === undefined ? [] : await this.feed.since(options.lastEventId);
-    if (replay === RESET) sendEvent(write, head, { type: 'reset' });
-    else if (options.lastEventId === undefined) sendEvent(write, head, { type: 'hello' });
+    if (replay === RESET) write(frameOf(head, { type: 'reset' }));
+    else if (options.lastEventId === undefined) write(frameOf(head, { type: 'hello' }));
     else {
       for (const entry of replay) {
         replayed.add(entry.id);
@@ -136,6 +136,7 @@ export class FeedStreams implements BeforeApplicationShutdown {
   }
 }
 
-function sendEvent(write: (text: string) => void, id: string, event: FeedEvent): void {
-  write(`${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(event)}\n\n`);
+/** One SSE message: its id (none when empty) and its data (an event, or one serialized already). */
+function frameOf(id: string, data: FeedEvent | string): string {
+  return `${id ? `id: ${id}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 }

@@ -13,7 +13,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { CallSummary } from '../feed/feed-event.js';
+import { lineSummary, type CallSummary } from '../feed/feed-event.js';
 import { CallStories, type CallStory } from './call-story.js';
 import { CALL_LIST_COLUMNS, callListRow, csvRow, timelineCsv, timelineText } from './exports.js';
 import { CallFilters, ListCallsQuery } from './list-calls.query.js';
@@ -51,7 +51,7 @@ export class RecordsController {
     return {
       calls: page.calls.map((call) => {
         const line = last.get(call.callId);
-        return line ? { ...call, lastLine: summaryOf(line) } : call;
+        return line ? { ...call, lastLine: lineSummary(line) } : call;
       }),
       ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
     };
@@ -162,8 +162,4 @@ function storageQuery(filters: CallFilters): Omit<CallQuery, 'limit'> {
   if (filters.endReason !== undefined) query.endReason = filters.endReason;
   if (filters.q !== undefined && filters.q.trim() !== '') query.q = filters.q;
   return query;
-}
-
-function summaryOf(line: TranscriptLineRecord): CallSummary['lastLine'] {
-  return { seq: line.seq, speaker: line.speaker, text: line.text, interrupted: line.interrupted, placeholder: line.placeholder, at: line.at };
 }
