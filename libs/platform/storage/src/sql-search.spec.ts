@@ -422,8 +422,16 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
       const upgrade = await migrator.migrateTo('0004_console_search_events');
       expect(upgrade.error).toBeUndefined();
       expect(upgrade.results?.map((r) => r.migrationName)).toEqual(['0004_console_search_events']);
+      // And those stored before the later search migrations (0006's prefix index, 0007's stored words).
+      expect((await migrator.migrateTo('0006_search_prefix_index')).error).toBeUndefined();
+      await sql`insert into calls (call_id, status, accepted_at) values ('rtc_between', 'active', ${T0 + 1})`.execute(fresh.db);
+      await sql`insert into transcript_lines (call_id, seq, speaker, text, at) values ('rtc_between', 0, 'caller', 'A newer invoice-receipt', ${T0 + 1})`.execute(fresh.db);
+      const latest = await migrateToLatest(fresh.db, dialect);
+      expect(latest.every((r) => r.status === 'Success')).toBe(true);
       const old = new SqlCallRecordsRepository(fresh.db, new StorageHealth());
-      expect((await old.listCalls({ limit: 5, q: 'invoice' })).calls.map((c) => c.callId)).toEqual(['rtc_before']);
+      expect((await old.listCalls({ limit: 5, q: 'invoice' })).calls.map((c) => c.callId)).toEqual(['rtc_between', 'rtc_before']);
+      expect((await old.listCalls({ limit: 5, q: 'receipt' })).calls.map((c) => c.callId)).toEqual(['rtc_between']);
+      expect((await old.listCalls({ limit: 5, q: 'old invoice' })).calls.map((c) => c.callId)).toEqual(['rtc_before']);
     } finally {
       await fresh.drop();
     }

@@ -83,6 +83,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
         ['0004_console_search_events', 'Success'],
         ['0005_broadcasts', 'Success'],
         ['0006_search_prefix_index', 'Success'],
+        ['0007_search_words_column', 'Success'],
       ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);

@@ -19,7 +19,6 @@ import {
 import { StorageHealth } from '../storage-health.js';
 import { KYSELY } from '../storage.tokens.js';
 import { CompiledOnce } from './compiled-once.js';
-import { PG_SEARCH_VECTOR } from './migrations.js';
 import type { CallsTable, StorageDb, StorageSchema, TranscriptLinesTable } from './schema.js';
 import { collectWords, fts5PrefixTerm, matchLine, searchWords, tsAnyPrefix, tsPrefixTerm } from './search-terms.js';
 
@@ -41,6 +40,11 @@ export const SQLITE_SEARCH = { indexedLines: 20_000, fetchKeys: 2_000, batch: 20
 /** PostgreSQL search: a word starting terms of this share of lines is checked on the candidates' lines. */
 const PG_COMMON_SHARE = 0.003;
 const PG_STATS_TTL_MS = 60_000;
+/**
+ * The columns of a line that are read back (not PostgreSQL's `words`, migration 0007, which only the search reads, in
+ * the database).
+ */
+const LINE_COLUMNS = ['call_id', 'seq', 'speaker', 'text', 'item_id', 'interrupted', 'placeholder', 'at'] as const satisfies ReadonlyArray<keyof TranscriptLinesTable>;
 type CallsSelect = SelectQueryBuilder<StorageSchema, 'calls', Selectable<CallsTable>>;
 
 /** A `cursor` that listCalls did not produce (a RangeError, so callers can answer 400). */
@@ -170,7 +174,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     if (words.length === 0) {
       rows = await newestFirst(filtered(this.db.selectFrom('calls').selectAll('calls')), limit + 1);
     } else if (this.postgres) {
-      // The planner weighs each word's frequency (the expression index's statistics) against the page it needs; but a
+      // The planner weighs each word's frequency (the `words` column's statistics) against the page it needs; but a
       // word in a large share of lines (a bitmap of most of the index) is cheaper checked here on the candidates' lines.
       const common = await this.pgCommonWords(words);
       const candidates = (before?: { acceptedAt: number; callId: string }) => {
@@ -181,7 +185,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
               selectFrom('transcript_lines as l')
                 .select(sql.lit(1).as('one'))
                 .whereRef('l.call_id', '=', 'calls.call_id')
-                .where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR.replace('(text,', '(l.text,'))} @@ to_tsquery('simple'::regconfig, ${tsPrefixTerm(word)})`),
+                .where(sql<boolean>`l.words @@ to_tsquery('simple'::regconfig, ${tsPrefixTerm(word)})`),
             ),
           );
         }
@@ -358,14 +362,14 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   }
 
   /**
-   * PostgreSQL: which of `words` start terms of at least PG_COMMON_SHARE of all lines, by the search index's
+   * PostgreSQL: which of `words` start terms of at least PG_COMMON_SHARE of all lines, by the `words` column's
    * statistics (its most common elements, from ANALYZE; none before the first, so every word goes to the index).
    */
   private async pgCommonWords(words: string[]): Promise<string[]> {
     const now = Date.now();
     if (!this.pgStats || now - this.pgStats.at > PG_STATS_TTL_MS) {
       const { rows } = await sql<{ elems: string[] | null; freqs: number[] | null }>`select most_common_elems::text::text[] as elems,
-          most_common_elem_freqs as freqs from pg_stats where schemaname = current_schema() and tablename = 'transcript_lines_search_idx'`.execute(this.db);
+          most_common_elem_freqs as freqs from pg_stats where schemaname = current_schema() and tablename = 'transcript_lines' and attname = 'words'`.execute(this.db);
       const elems = rows[0]?.elems ?? [];
       const freqs = rows[0]?.freqs ?? [];
       this.pgStats = { at: now, elems: elems.map((term, i) => [term, Number(freqs[i] ?? 0)] as const) };
@@ -382,10 +386,10 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
 
   /** For each call, its line matching the most of `words` (the first such line), with its highlights. */
   private async bestLines(callIds: string[], words: string[]): Promise<Map<string, LineMatch>> {
-    let select = this.db.selectFrom('transcript_lines').selectAll().where('call_id', 'in', callIds);
+    let select = this.db.selectFrom('transcript_lines').select(LINE_COLUMNS).where('call_id', 'in', callIds);
     // PostgreSQL: only the lines with a word (the index); SQLite reads the page's few lines (a primary-key range per
     // call) rather than opening an FTS5 query per call.
-    if (this.postgres) select = select.where(sql<boolean>`${sql.raw(PG_SEARCH_VECTOR)} @@ to_tsquery('simple'::regconfig, ${tsAnyPrefix(words)})`);
+    if (this.postgres) select = select.where(sql<boolean>`words @@ to_tsquery('simple'::regconfig, ${tsAnyPrefix(words)})`);
     const lines = await select.execute();
     const best = new Map<string, { matched: number; seq: number; match: LineMatch }>();
     for (const row of lines) {
@@ -417,7 +421,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
     for (let i = 0; i < ids.length; i += LINE_BATCH) {
       const rows = await this.db
         .selectFrom('transcript_lines as l')
-        .selectAll('l')
+        .select(LINE_COLUMNS.map((column) => `l.${column}` as const))
         .where('l.call_id', 'in', ids.slice(i, i + LINE_BATCH))
         .where(({ eb, selectFrom }) =>
           eb('l.seq', '=', selectFrom('transcript_lines as m').select((m) => m.fn.max('m.seq').as('seq')).whereRef('m.call_id', '=', 'l.call_id')),
@@ -491,7 +495,7 @@ export class SqlCallRecordsRepository extends CallRecordsRepository {
   async transcript(callId: string): Promise<TranscriptLineRecord[]> {
     const rows = await this.db
       .selectFrom('transcript_lines')
-      .selectAll()
+      .select(LINE_COLUMNS)
       .where('call_id', '=', callId)
       .orderBy('seq', 'asc')
       .execute();
