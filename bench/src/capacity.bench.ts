@@ -25,24 +25,18 @@
  * BENCH_CAPACITY_PRIORITY=normal, or the profiler's own thread hardly gets to sample),
  * BENCH_PROBE_SQL=1 (time in SQLite by statement), BENCH_CAPACITY_BRIDGE_LOG=<file> (the bridge's output).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BridgeProcess, MAIN } from './capacity/bridge-process.js';
-import { addCalls as placeCalls, callLimit, Load, ORDER_API_TOKEN, passShape, startOrderApi } from './capacity/load.js';
+import { performance } from 'node:perf_hooks';
+import { MAIN } from './capacity/bridge-process.js';
+import { callLimit } from './capacity/load.js';
 import { capacityReport, handshakeStats, PRIORITY_NOTES } from './capacity/report.js';
+import { startRig } from './capacity/rig.js';
 import { runStep, type Step, type StepContext } from './capacity/step.js';
-import { pinning } from './pinning.js';
 import type { BenchResult } from './report.js';
-import { FakeDiscord, OpenAIEmulator, newWebhookSecret, type EmulatedCall } from '#emulator';
-import { withTimeoutOr } from '#resilience';
+import type { EmulatedCall } from '#emulator';
 
-const API_KEY = 'sk-bench-capacity';
 const DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000];
-const WARM_UP_CALLS = 100;
-const WARM_UP_MS = 8000;
 
 /**
  * The benchmark: the stand-ins and the bridge started, a warm-up and an idle baseline, then the steps
@@ -64,80 +58,22 @@ export async function benchCapacity(): Promise<BenchResult> {
   const withDiscord = process.env.BENCH_CAPACITY_DISCORD !== '0';
   const profileDir = process.env.BENCH_CAPACITY_PROFILE;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const shape = passShape();
   const started = performance.now();
 
-  const load = new Load();
   const live: EmulatedCall[] = [];
   const results: Step[] = [];
   /** What to undo, in reverse order, however the benchmark ends. */
   const cleanup: Array<() => unknown> = [];
 
   try {
-    const pin = pinning('the load (emulator, order API, FakeDiscord)');
-    cleanup.push(pin.restore);
-    const secret = newWebhookSecret();
-    const emulator = await new OpenAIEmulator({ apiKey: API_KEY, webhookSecret: secret }).start();
-    cleanup.push(() => emulator.stop());
-    const orderApi = await startOrderApi();
-    cleanup.push(() => {
-      orderApi.server.closeAllConnections();
-      return new Promise((resolve) => orderApi.server.close(resolve));
-    });
-    const discord = withDiscord ? await new FakeDiscord().start() : undefined;
-    if (discord) cleanup.push(() => discord.stop());
-    const dataDir = mkdtempSync(join(tmpdir(), 'bench-capacity-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const bridge = BridgeProcess.start(
-      {
-        PATH: process.env.PATH ?? '',
-        NODE_OPTIONS: '',
-        NO_COLOR: '1',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        OPENAI_API_KEY: API_KEY,
-        OPENAI_WEBHOOK_SECRET: secret,
-        OPENAI_BASE_URL: emulator.baseUrl,
-        DATA_DIR: dataDir,
-        WELCOME_MESSAGE: 'Thanks for calling Acme, how can I help?',
-        ORDER_API_URL: orderApi.url,
-        ORDER_API_TOKEN,
-        NOTIFY_CONSOLE: 'false',
-        ...(process.env.BENCH_PROBE_SQL === '1' ? { BENCH_PROBE_SQL: '1' } : {}),
-        ...(discord ? { DISCORD_WEBHOOK_URL: discord.webhookUrl('capacity') } : {}),
-      },
-      pin.bridgeCpu,
-      dataDir, // no .env is read from the repository
-      process.env.BENCH_CAPACITY_BRIDGE_LOG,
+    const rig = await startRig(
+      { rampRate, withDiscord, priority: wantedPriority, ...(process.env.BENCH_CAPACITY_BRIDGE_LOG ? { logFile: process.env.BENCH_CAPACITY_BRIDGE_LOG } : {}) },
+      cleanup,
     );
-    cleanup.push(() => {
-      load.stopping = true;
-      return bridge.stop();
-    });
-    const priority = bridge.prioritise(wantedPriority);
-    const generatorDelay = monitorEventLoopDelay({ resolution: 1 });
-    generatorDelay.enable();
-    cleanup.push(() => generatorDelay.disable());
-    const webhookUrl = `${await bridge.url}/openai/webhook`;
-
-    /** Places `count` calls at `rampRate` per second; resolves once every sideband is open (or has failed). */
-    const addCalls = (count: number, into: EmulatedCall[]) =>
-      placeCalls(count, into, { load, emulator, webhookUrl, rampRate, passMs: shape.seconds * 1000 });
-
-    // Warm-up: JIT, pools, statement caches, then an idle baseline once those calls have hung up.
-    const warmUp: EmulatedCall[] = [];
-    await addCalls(WARM_UP_CALLS, warmUp);
-    await sleep(WARM_UP_MS);
-    for (const call of warmUp) load.hangUp(call);
-    await Promise.all(warmUp.map((c) => withTimeoutOr(c.ended, 5000, undefined)));
-    await sleep(2000); // the bridge finishes those calls (records, summaries)
-    for (const call of warmUp) emulator.calls.delete(call.callId);
-    if (load.failedCalls > 0) throw new Error(`${load.failedCalls} of the ${WARM_UP_CALLS} warm-up calls failed`);
-    load.unanswered = 0;
-    load.mismatched = 0;
-    const baseline = await bridge.sample(true);
+    const { load, bridge, generatorDelay, addCalls, priority } = rig;
+    const baseline = await rig.warmUp();
     if (profileDir) await bridge.ask('heap-snapshot', { path: join(profileDir, 'capacity-baseline.heapsnapshot') });
-    const orderRequestsAtStart = orderApi.requests();
+    const orderRequestsAtStart = rig.toolRuns();
 
     let stoppedBecause = '';
     const context: StepContext = {
@@ -171,18 +107,18 @@ export async function benchCapacity(): Promise<BenchResult> {
     return capacityReport({
       results,
       baseline,
-      shape,
+      shape: rig.shape,
       windowSeconds,
       tries,
       rampRate,
-      pinNote: pin.note,
+      pinNote: rig.pinNote,
       priorityNote: PRIORITY_NOTES[priority],
       withDiscord,
       stoppedBecause,
       bridgeErrors: { count: bridge.errorCount, last: bridge.errorLines },
-      toolRuns: orderApi.requests() - orderRequestsAtStart,
+      toolRuns: rig.toolRuns() - orderRequestsAtStart,
       peakRss: bridge.peakRss(),
-      handshakes: handshakeStats(emulator),
+      handshakes: handshakeStats(rig.emulator),
       minutes: (performance.now() - started) / 60_000,
       profileDir,
     });
