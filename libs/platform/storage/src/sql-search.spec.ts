@@ -5,7 +5,7 @@ import type { CallEventRecord } from './call-events.js';
 import { migrateToLatest, storageMigrations } from './sql/migrations.js';
 import type { StorageDb } from './sql/schema.js';
 import { SqlCallEvents } from './sql/sql-call-events.js';
-import { SQLITE_SEARCH, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
+import { PG_SEARCH, SQLITE_SEARCH, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { StorageHealth } from './storage-health.js';
 import { TEST_DIALECTS, createTestDatabase, type TestDatabase } from '#testing';
 
@@ -264,10 +264,16 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
       expect((await allPages({ limit: 100, q: 'zebra common' })).flat()).toEqual([]); // no call has both
     });
 
-    it('finds the same calls when words are checked on the lines and each page may stop early', async () => {
+    it.each([
+      ['the statistics', 20_000],
+      ['the lines read from the index', 4],
+    ])('finds the same calls when words are checked on the lines and each page may stop early (PostgreSQL: common by %s)', async (_, pgIndexedLines) => {
       const saved = { ...SQLITE_SEARCH };
+      const savedPg = { ...PG_SEARCH };
       Object.assign(SQLITE_SEARCH, { indexedLines: 1, fetchKeys: 3, batch: 50, scanBudget: 300 });
-      // PostgreSQL checks the words its statistics call common (here all but `zebra` and `rare`) on the lines too.
+      // PostgreSQL checks the words its statistics call common (here all but `zebra` and `rare`) on the lines too, and
+      // with PG_SEARCH.indexedLines 4 also `zebra` and `rare` (5 lines each), found in more lines than that.
+      Object.assign(PG_SEARCH, { indexedLines: pgIndexedLines });
       if (dialect === 'postgres') await sql`analyze transcript_lines`.execute(db);
       try {
         const all = Array.from({ length: N }, (_, i) => id(N - 1 - i));
@@ -280,8 +286,10 @@ describe.each(TEST_DIALECTS)('console reads on %s', (dialect) => {
         expect((await allPages({ limit: 100, q: 'common hello' })).flat()).toEqual(common);
         expect((await allPages({ limit: 100, q: 'hello', state: 'ended' })).flat()).toEqual(all.filter((c) => Number(c.slice(4)) % 2 === 1));
         expect((await allPages({ limit: 100, q: 'zebra common' })).flat()).toEqual([]);
+        expect((await allPages({ limit: 1, q: 'rare hello', state: 'ended' })).flat()).toEqual(rare.filter((c) => Number(c.slice(4)) % 2 === 1));
       } finally {
         Object.assign(SQLITE_SEARCH, saved);
+        Object.assign(PG_SEARCH, savedPg);
       }
     });
   });
