@@ -8,7 +8,7 @@
  * `BENCH_SEARCH_CALLS` changes the number of calls; `BENCH_SEARCH_SLOW_MS` lists every query slower than that.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -164,15 +164,31 @@ async function timed(repo: SqlCallRecordsRepository, list: Omit<CallQuery, 'limi
 
 interface Opened {
   db: StorageDb;
+  /** What the stored calls take: the database, and its search index. */
+  size(): Promise<string>;
   close(): Promise<void>;
 }
+
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`;
 
 async function open(dialect: StorageDialect): Promise<Opened> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'search-bench-'));
-    const db = createSqliteDatabase(join(dir, 'bridge.sqlite'));
+    const file = join(dir, 'bridge.sqlite');
+    const db = createSqliteDatabase(file);
     return {
       db,
+      async size() {
+        await sql`pragma wal_checkpoint(truncate)`.execute(db);
+        // The FTS5 index's own tables (migrations 0004 and 0006): its segments, and the key of each call.
+        const { rows } = await sql<{ fts: number; keys: number }>`select
+            (select coalesce(sum(pgsize), 0) from dbstat where name like 'transcript_search%') as fts,
+            (select coalesce(sum(pgsize), 0) from dbstat where name like 'call_search_keys%' or name like 'sqlite_autoindex_call_search_keys%') as keys`
+          .execute(db)
+          .catch(() => ({ rows: [] as { fts: number; keys: number }[] }));
+        const fts = rows[0] ? `; FTS5 index ${mb(Number(rows[0].fts))}, call keys ${mb(Number(rows[0].keys))}` : '';
+        return `file ${mb(statSync(file).size)}${fts}`;
+      },
       async close() {
         await db.destroy();
         rmSync(dir, { recursive: true, force: true });
@@ -187,6 +203,14 @@ async function open(dialect: StorageDialect): Promise<Opened> {
   const db = createPostgresDatabase({ connectionString: url, options: `-c search_path=${schema}` });
   return {
     db,
+    async size() {
+      const { rows } = await sql<{ schema: string; lines: string; heap: string; words: string }>`select
+          (select sum(pg_total_relation_size(c.oid)) from pg_class c where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r') as schema,
+          pg_total_relation_size('transcript_lines') as lines, pg_relation_size('transcript_lines') as heap,
+          coalesce(pg_relation_size(to_regclass('transcript_lines_words_idx')), pg_relation_size(to_regclass('transcript_lines_search_idx'))) as words`.execute(db);
+      const r = rows[0];
+      return `tables ${mb(Number(r.schema))}; transcript_lines ${mb(Number(r.lines))} (heap ${mb(Number(r.heap))}), its search index ${mb(Number(r.words))}`;
+    },
     async close() {
       await db.destroy();
       await admin.query(`drop schema if exists ${schema} cascade`);
@@ -208,6 +232,7 @@ export async function benchSearch(): Promise<BenchResult> {
       const loadSeconds = await load(opened.db, now);
       // PostgreSQL plans the search from the index's statistics, which autovacuum would gather in a while.
       if (dialect === 'postgres') await sql`analyze`.execute(opened.db);
+      const size = await opened.size();
       const repo = new SqlCallRecordsRepository(opened.db, new StorageHealth());
       await timed(repo, searches.slice(0, 20)); // warm the caches
       const search = await timed(repo, searches);
@@ -221,7 +246,7 @@ export async function benchSearch(): Promise<BenchResult> {
         `| ${dialect} | filters only | ${QUERIES} | ${ms(listing.p50)} | ${ms(listing.p99)} | ${ms(listing.max)} | ${(listing.found / QUERIES).toFixed(1)} |`,
         `| ${dialect} | stats, 7 days (${stats.total.toLocaleString('en-US')} calls) | 1 | ${ms(statsMs)} | | | |`,
       );
-      rows.push(`| ${dialect} | (bulk load of ${CALLS.toLocaleString('en-US')} calls × ${LINES} lines: ${loadSeconds.toFixed(1)} s) | | | | | |`);
+      rows.push(`| ${dialect} | (bulk load of ${CALLS.toLocaleString('en-US')} calls × ${LINES} lines: ${loadSeconds.toFixed(1)} s, ${Math.round((CALLS * LINES) / loadSeconds).toLocaleString('en-US')} lines/s; ${size}) | | | | | |`);
       for (const [name, figure] of [['search', search], ['filtered listing', listing]] as const) {
         targets.push({
           name: `${dialect} ${name}`,
