@@ -9,6 +9,7 @@ import { ConferenceLinks } from '#conference';
 import { CallRecordsRepository, KYSELY } from '#storage';
 import { CallRecordWriter } from '#transcripts';
 import { startHarness, type Harness } from './support/harness.js';
+import { SseClient } from './support/sse.js';
 import { waitUntil } from './support/process.js';
 import { rememberSensitive } from './support/log-capture.js';
 
@@ -19,6 +20,7 @@ const PROJECT = 'proj_e2etwilio';
 const CALLER = '+14155550123';
 const DIALLED = '+18005551212';
 const HUMAN = '+14155550100';
+const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 
 const conferenceEventsUrl = `${PUBLIC}/twilio/conference-events`;
 
@@ -74,6 +76,7 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       OPENAI_PROJECT_ID: PROJECT,
       HUMAN_AGENT_NUMBER: HUMAN,
       DISCORD_WEBHOOK_URL: discordUrl,
+      ADMIN_API_TOKEN: ADMIN,
     });
     fake.pointAt({ publicBaseUrl: PUBLIC, localBaseUrl: h.baseUrl }).connectOpenAI(h.emulator, h.webhookUrl);
     links = h.app.get(ConferenceLinks);
@@ -380,6 +383,65 @@ describe('warm transfer through Twilio Programmable Voice (real twilio SDK, Fake
       expect(await h.app.get(CallRecordsRepository).getCall(openai.callId)).toMatchObject({ status: 'ended', endReason: 'transferred' });
       const transfer = h.bus.of('call.transfer', (e) => e.callId === openai.callId).map((e) => e.status);
       expect(transfer).toEqual(['dialing', 'joined']);
+    });
+
+    it("shows the warm transfer on the console's timeline, live and from storage, where it happened in the call", async () => {
+      type Item = { kind: string; speaker?: string; text?: string; name?: string; status?: string; arguments?: string | null; result?: string | null; reason?: string };
+      type FeedMessage = { type: string; callId?: string; item?: Item; call?: { callId: string; endReason: string | null } };
+      const auth = { authorization: `Bearer ${ADMIN}` };
+      const feed = await SseClient.open(`${h.baseUrl}/console/api/feed`, auth);
+      try {
+        await feed.waitForJson<FeedMessage>((e) => e.type === 'hello');
+        fake.nextParticipant({ label: 'human agent' }, { afterMs: 200, event: 'ringing' }, { afterMs: 700, event: 'join' });
+        const conversation = script()
+          .callerSays('Can I speak to a person about my refund?')
+          .agentSays('Of course, let me put you through.')
+          .toolCall('transfer_to_human', { reason: 'refund' }, { callId: 'call_console' })
+          .expect('response.create')
+          .agentSays("I'm connecting you now, please stay on the line.");
+        const placed = await fake.placeCall({ from: CALLER, to: DIALLED, openaiScript: conversation });
+        const openai = await fake.openaiCall(placed.callSid);
+        await h.bus.waitFor('call.ended', (e) => e.callId === openai.callId, 10_000);
+        const ended = await feed.waitForJson<FeedMessage>((e) => e.type === 'call' && e.call?.callId === openai.callId && e.call.endReason !== null);
+        expect(ended.call!.endReason).toBe('transferred');
+
+        // What a console watching the call saw, as it happened.
+        const summary = (item: Item) =>
+          item.kind === 'line' ? `${item.speaker}: ${item.text}` : item.kind === 'tool' ? `tool ${item.name} ${item.result === null ? 'running' : item.status}` : item.kind === 'transfer' ? `transfer ${item.status}` : item.kind === 'end' ? `end ${item.reason}` : item.kind;
+        const live = feed.json<FeedMessage>().filter((e) => e.type === 'timeline' && e.callId === openai.callId).map((e) => summary(e.item!));
+        expect(live).toEqual([
+          'caller: Can I speak to a person about my refund?',
+          'agent: Of course, let me put you through.',
+          'tool transfer_to_human running',
+          // The tool dials the human, then answers the model.
+          'transfer dialing',
+          'tool transfer_to_human succeeded',
+          "agent: I'm connecting you now, please stay on the line.",
+          'transfer joined',
+          'end transferred',
+        ]);
+
+        // The call's page from storage: the same story (lines, the tool run with its arguments, the transfer's outcome, the end).
+        await h.app.get(CallRecordWriter).flush();
+        const response = await fetch(`${h.baseUrl}/calls/${openai.callId}/timeline`, { headers: auth });
+        expect(response.status).toBe(200);
+        const stored = ((await response.json()) as { items: Item[] }).items;
+        // One item per tool run in storage, at its start (the live feed showed it running, then its result).
+        expect(stored.map(summary)).toEqual([
+          'caller: Can I speak to a person about my refund?',
+          'agent: Of course, let me put you through.',
+          'tool transfer_to_human succeeded',
+          'transfer dialing',
+          "agent: I'm connecting you now, please stay on the line.",
+          'transfer joined',
+          'end transferred',
+        ]);
+        expect(stored.filter((i) => i.kind === 'transfer').map((i) => i.status)).toEqual(['dialing', 'joined']);
+        expect(stored.find((i) => i.kind === 'tool')).toMatchObject({ name: 'transfer_to_human', arguments: JSON.stringify({ reason: 'refund' }), status: 'succeeded' });
+        expect(stored.at(-1)).toMatchObject({ kind: 'end', reason: 'transferred' });
+      } finally {
+        await feed.close();
+      }
     });
 
     it.each(TWILIO_REPLY_SHAPES)('completes a warm transfer whatever the shape of Twilio\'s answers (%s)', async (shape) => {
