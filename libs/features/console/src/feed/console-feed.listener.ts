@@ -13,6 +13,7 @@ import {
   type ToolStartedEvent,
   type TranscriptLine,
 } from '#events';
+import { Clock } from '#resilience';
 import type { NewCallRecord } from '#storage';
 import { acceptedRecord, callEndOf, rejectedRecord } from '#transcripts';
 import { realtimeErrorMessage } from '../records/call-events.writer.js';
@@ -33,7 +34,10 @@ export class ConsoleFeedListener {
   /** This replica's live calls (bounded by the calls it holds). */
   private readonly live = new Map<string, LiveCall>();
 
-  constructor(private readonly feed: FeedLog) {}
+  constructor(
+    private readonly feed: FeedLog,
+    private readonly clock: Clock,
+  ) {}
 
   @OnBridgeEvent('call.accepted')
   onAccepted(event: CallAcceptedEvent): void {
@@ -44,7 +48,7 @@ export class ConsoleFeedListener {
 
   @OnBridgeEvent('call.rejected')
   onRejected(event: CallRejectedEvent): void {
-    this.feed.publish({ type: 'call', call: summaryOf(rejectedRecord(event, new Date())) });
+    this.feed.publish({ type: 'call', call: summaryOf(rejectedRecord(event, new Date(this.clock.now()))) });
   }
 
   @OnBridgeEvent('transcript.line')
@@ -73,7 +77,7 @@ export class ConsoleFeedListener {
   @OnBridgeEvent('call.dtmf')
   onDtmf(event: CallDtmfEvent): void {
     // When it reached us, as stored (OpenAI's `received_at` has whole seconds only).
-    this.timeline(event.callId, dtmfItem({ ...event, receivedAt: new Date() }));
+    this.timeline(event.callId, dtmfItem({ ...event, receivedAt: new Date(this.clock.now()) }));
   }
 
   @OnBridgeEvent('call.transfer')
@@ -85,7 +89,7 @@ export class ConsoleFeedListener {
   @OnBridgeEvent('realtime.event')
   onRealtime({ callId, event }: RealtimeEventReceived): void {
     if (event.type !== 'error') return;
-    this.timeline(callId, { kind: 'error', at: new Date(), message: realtimeErrorMessage(event) });
+    this.timeline(callId, { kind: 'error', at: new Date(this.clock.now()), message: realtimeErrorMessage(event) });
   }
 
   @OnBridgeEvent('call.ended')

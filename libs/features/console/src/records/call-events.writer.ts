@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { OnBridgeEvent, type CallDtmfEvent, type CallTransferEvent, type RealtimeEventReceived, type RealtimeServerEvent } from '#events';
+import { Clock } from '#resilience';
 import { CallEvents, OrderedRetryQueue, type CallEventRecord } from '#storage';
 
 const MAX_BATCH = 200;
@@ -23,13 +24,16 @@ export class CallEventsWriter implements OnApplicationShutdown {
   });
   private sequence = 0;
 
-  constructor(private readonly events: CallEvents) {}
+  constructor(
+    private readonly events: CallEvents,
+    private readonly clock: Clock,
+  ) {}
 
   @OnBridgeEvent('call.dtmf')
   onDtmf({ callId, key, action, receivedAt }: CallDtmfEvent): void {
     // Placed on the timeline when it reached us: OpenAI's `received_at` has whole seconds only (it is kept besides).
     const data = { key, receivedAt: receivedAt.toISOString(), ...(action !== undefined ? { action } : {}) };
-    this.queue.push({ callId, eventId: this.nextId('dtmf'), kind: 'dtmf', at: new Date(), data });
+    this.queue.push({ callId, eventId: this.nextId('dtmf'), kind: 'dtmf', at: new Date(this.clock.now()), data });
   }
 
   @OnBridgeEvent('call.transfer')
@@ -41,7 +45,7 @@ export class CallEventsWriter implements OnApplicationShutdown {
   onRealtime({ callId, event }: RealtimeEventReceived): void {
     if (event.type !== 'error') return;
     const eventId = typeof event.event_id === 'string' ? `error-${event.event_id}` : this.nextId('error');
-    this.queue.push({ callId, eventId, kind: 'error', at: new Date(), data: { message: realtimeErrorMessage(event) } });
+    this.queue.push({ callId, eventId, kind: 'error', at: new Date(this.clock.now()), data: { message: realtimeErrorMessage(event) } });
   }
 
   flush(): Promise<void> {
@@ -54,7 +58,7 @@ export class CallEventsWriter implements OnApplicationShutdown {
 
   /** Unique per process and call (event ids are unique per call in storage). */
   private nextId(kind: string): string {
-    return `${kind}-${Date.now().toString(36)}-${(this.sequence++).toString(36)}`;
+    return `${kind}-${this.clock.now().toString(36)}-${(this.sequence++).toString(36)}`;
   }
 }
 
