@@ -7,3 +7,5 @@ export { CallEventsWriter } from './records/call-events.writer.js';
 export { CONSOLE_CSP } from './web/console-assets.js';
 export type { CallSummary, FeedEntry, FeedEvent, LineSummary } from './feed/feed-event.js';
 export type { TimelineItem } from './timeline.js';
+export type { CallStory } from './records/call-story.js';
+export type { StatsAnswer } from './stats/stats.controller.js';

@@ -14,6 +14,9 @@ export const DURATION_BOUNDS_SECONDS = [30, 60, 120, 300, 600, 1800];
 
 export type StatsWindow = keyof typeof WINDOWS;
 
+/** What the endpoint answers: the window's figures and which window it is. */
+export type StatsAnswer = CallStats & { window: StatsWindow };
+
 /** `GET /console/api/stats?window=24h|7d`: everything the console's charts draw, in one answer. */
 @Controller('console/api/stats')
 @AdminAccess('viewer')
@@ -25,7 +28,7 @@ export class StatsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async stats(@Query('window') window: unknown = '24h'): Promise<CallStats & { window: StatsWindow }> {
+  async stats(@Query('window') window: unknown = '24h'): Promise<StatsAnswer> {
     if (window !== '24h' && window !== '7d') throw new BadRequestException(['window must be 24h or 7d']);
     const { spanMs, bucketMs } = WINDOWS[window];
     // Buckets on whole hours (UTC), the last one holding now.
