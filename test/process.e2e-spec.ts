@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OpenAIEmulator, newWebhookSecret } from '#emulator';
 import { TEST_API_KEY } from './support/harness.js';
-import { BUILT_DEMO, BUILT_MAIN, runBuilt, runBuiltBridge, listeningUrl, emulatorEnv } from './support/process.js';
+import { BUILT_DEMO, BUILT_MAIN, BUILT_MIGRATE, runBuilt, runBuiltBridge, listeningUrl, emulatorEnv } from './support/process.js';
+import { TEST_DIALECTS, createTestDatabase } from '#testing';
 
 /** These run the built service as a separate process (`npm test` builds first). */
 const describeBuilt = existsSync(BUILT_MAIN) ? describe : describe.skip;
@@ -26,6 +27,36 @@ describeBuilt('the built service as a process', () => {
     }
     expect(output).toContain('OPENAI_API_KEY: must be set');
     expect(output).not.toContain('hunter2');
+  });
+
+  it.each(TEST_DIALECTS)('migrates the storage schema on its own with `npm run migrate` (%s), then finds nothing to do', async (dialect) => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const env: Record<string, string> = database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : { DATA_DIR: database.dataDir! };
+      const first = runBuilt(BUILT_MIGRATE, env);
+      expect((await first.exited).code).toBe(0);
+      expect(first.output()).toMatch(/^storage schema of (SQLite \S+|PostgreSQL \(DATABASE_URL\)) migrated in [\d.]+ s: 0001_initial, .*0007_search_words_column\n$/);
+      const tables = await database.db.introspection.getTables();
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['calls', 'transcript_lines', 'broadcasts']));
+      const again = runBuilt(BUILT_MIGRATE, env);
+      expect((await again.exited).code).toBe(0);
+      expect(again.output()).toMatch(/is up to date\n$/);
+      // The URL carries a password in production: it is never printed.
+      if (database.databaseUrl) expect(first.output() + again.output()).not.toContain(database.databaseUrl);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('refuses to migrate with a bad DATABASE_URL or an unreachable database, exiting 1 with a clear message', async () => {
+    const bad = runBuilt(BUILT_MIGRATE, { DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output()).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    expect(bad.output()).not.toContain('hunter2');
+    const unreachable = runBuilt(BUILT_MIGRATE, { DATABASE_URL: 'postgres://user:hunter2@127.0.0.1:1/x' });
+    expect((await unreachable.exited).code).toBe(1);
+    expect(unreachable.output()).toMatch(/^The storage migration failed: .*ECONNREFUSED/);
+    expect(unreachable.output()).not.toContain('hunter2');
   });
 
   it('on SIGTERM with no drain time fails readiness first, then closes active call sessions cleanly, then exits 0', async () => {

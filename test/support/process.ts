@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { captureOutput, rememberSensitive, secretsOf } from './log-capture.js';
 
 export const BUILT_MAIN = fileURLToPath(new URL('../../dist/apps/bridge/src/main.js', import.meta.url));
+export const BUILT_MIGRATE = fileURLToPath(new URL('../../dist/apps/bridge/src/migrate.js', import.meta.url));
 export const BUILT_DEMO = fileURLToPath(new URL('../../dist/apps/demo/src/main.js', import.meta.url));
 
 export interface RunningProcess {

@@ -38,6 +38,6 @@ export { SqlToolInvocations } from './sql/sql-tool-invocations.js';
 export { RetentionPurger, type PurgeOutcome, type PurgeTask } from './retention-purger.js';
 export { InvalidCursorError, SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 export { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
-export { createPostgresDatabase, createSqliteDatabase, openStorage, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
+export { createPostgresDatabase, createSqliteDatabase, openStorage, SQLITE_FILE_NAME, type OpenedStorage, type StorageBackgroundErrors } from './sql/database.js';
 export { migrateToLatest } from './sql/migrations.js';
 export type { StorageDb, StorageDialect, StorageSchema, ConferenceLinksTable, CallEventsTable, CallsTable, TranscriptLinesTable } from './sql/schema.js';
