@@ -162,14 +162,29 @@ describe('broken copies of the deploy files', () => {
     // The container's securityContext overrides the pod's.
     edit(
       'kubernetes/deployment.yaml',
-      /runAsUser: 1000\n(\s+)runAsGroup: 1000\n(\s+)readOnlyRootFilesystem: true/,
-      'runAsUser: 0\n$1runAsGroup: 1000\n$2readOnlyRootFilesystem: false',
+      /(- name: bridge\n[\s\S]*?)runAsUser: 1000\n(\s+)runAsGroup: 1000\n(\s+)readOnlyRootFilesystem: true/,
+      '$1runAsUser: 0\n$2runAsGroup: 1000\n$3readOnlyRootFilesystem: false',
     );
     const outcome = await validateCopy();
     expect(outcome.problems).toEqual([
       expect.stringMatching(/Deployment\/sip-realtime-bridge: runAsUser must be the image's non-root uid \(1000\), got 0$/),
       expect.stringMatching(/Deployment\/sip-realtime-bridge: readOnlyRootFilesystem must be true$/),
     ]);
+  });
+
+  it('holds the migrating init container to the same rules: it runs the same image before the bridge', async () => {
+    edit(
+      'kubernetes/deployment.yaml',
+      /(- name: migrate\n[\s\S]*?)runAsUser: 1000\n(\s+)runAsGroup: 1000\n(\s+)readOnlyRootFilesystem: true\n(\s+)allowPrivilegeEscalation: false/,
+      '$1runAsUser: 0\n$2runAsGroup: 1000\n$3readOnlyRootFilesystem: false\n$4allowPrivilegeEscalation: true',
+    );
+    const outcome = await validateCopy();
+    expect(outcome.problems).toEqual([
+      expect.stringMatching(/Deployment\/sip-realtime-bridge: init container migrate: runAsUser must be the image's non-root uid \(1000\), got 0$/),
+      expect.stringMatching(/Deployment\/sip-realtime-bridge: init container migrate: readOnlyRootFilesystem must be true$/),
+      expect.stringMatching(/Deployment\/sip-realtime-bridge: init container migrate: allowPrivilegeEscalation must be false$/),
+    ]);
+    expect(outcome.code).toBe(1);
   });
 
   describe('the tenants file, loaded by the service\'s own loader as the pod mounts it', () => {

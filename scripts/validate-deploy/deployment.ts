@@ -279,21 +279,11 @@ function checkGracePeriod(v: Validation, { pod, container, at, podAt }: PodConte
 
 /** Non-root (the image's uid), read-only with a writable /tmp, no privileges, resources bounded, volumes resolvable. */
 function checkHardening(v: Validation, { pod, container, configMaps, at, podAt }: PodContext): void {
-  const podSecurity = pod.securityContext ?? {};
-  const security = container.securityContext ?? {};
-  const effective = (key: 'runAsNonRoot' | 'runAsUser') => security[key] ?? podSecurity[key];
-  const sPath = ['securityContext'];
-  if (effective('runAsNonRoot') !== true) v.report(at(sPath), 'runAsNonRoot must be true');
-  const uid = effective('runAsUser');
-  const imageUid = imageUser();
-  if (typeof uid !== 'number' || uid === 0) v.report(at(sPath), `runAsUser must be the image's non-root uid (${imageUid ?? 1000}), got ${uid ?? 'unset'}`);
-  else if (imageUid !== undefined && uid !== imageUid) v.report(at(sPath), `runAsUser ${uid} is not the image's user (Dockerfile USER ${imageUid})`);
-  if (security.readOnlyRootFilesystem !== true) v.report(at(sPath), 'readOnlyRootFilesystem must be true');
-  if (security.allowPrivilegeEscalation !== false) v.report(at(sPath), 'allowPrivilegeEscalation must be false');
-  if (security.privileged === true) v.report(at(sPath), 'must not be privileged');
-  if (!(security.capabilities?.drop ?? []).includes('ALL')) v.report(at(sPath), 'capabilities.drop must include ALL');
-  const seccomp = (security.seccompProfile ?? podSecurity.seccompProfile)?.type;
-  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') v.report(podAt(['securityContext']), `seccompProfile must be RuntimeDefault, got ${seccomp ?? 'unset'}`);
+  checkContainerSecurity(v, pod, container, at, '');
+  // An init container runs the same image with the same rights before the bridge: it is held to the same rules.
+  (pod.initContainers ?? []).forEach((init, i) => {
+    checkContainerSecurity(v, pod, init, (path) => podAt(['initContainers', i, ...path]), `init container ${init.name}: `);
+  });
 
   const volumes = pod.volumes ?? [];
   const mounts = container.volumeMounts ?? [];
@@ -315,6 +305,25 @@ function checkHardening(v: Validation, { pod, container, configMaps, at, podAt }
   for (const [kind, name] of [['requests', 'cpu'], ['requests', 'memory'], ['limits', 'memory']] as const) {
     if (resources[kind]?.[name] === undefined) v.report(at(['resources']), `resources.${kind}.${name} must be set`);
   }
+}
+
+/** One container's securityContext (it overrides the pod's): non-root as the image's uid, read-only, unprivileged. */
+function checkContainerSecurity(v: Validation, pod: IPodSpec, container: IContainer, at: (path: YamlPath) => string, who: string): void {
+  const podSecurity = pod.securityContext ?? {};
+  const security = container.securityContext ?? {};
+  const effective = (key: 'runAsNonRoot' | 'runAsUser') => security[key] ?? podSecurity[key];
+  const sPath = ['securityContext'];
+  if (effective('runAsNonRoot') !== true) v.report(at(sPath), `${who}runAsNonRoot must be true`);
+  const uid = effective('runAsUser');
+  const imageUid = imageUser();
+  if (typeof uid !== 'number' || uid === 0) v.report(at(sPath), `${who}runAsUser must be the image's non-root uid (${imageUid ?? 1000}), got ${uid ?? 'unset'}`);
+  else if (imageUid !== undefined && uid !== imageUid) v.report(at(sPath), `${who}runAsUser ${uid} is not the image's user (Dockerfile USER ${imageUid})`);
+  if (security.readOnlyRootFilesystem !== true) v.report(at(sPath), `${who}readOnlyRootFilesystem must be true`);
+  if (security.allowPrivilegeEscalation !== false) v.report(at(sPath), `${who}allowPrivilegeEscalation must be false`);
+  if (security.privileged === true) v.report(at(sPath), `${who}must not be privileged`);
+  if (!(security.capabilities?.drop ?? []).includes('ALL')) v.report(at(sPath), `${who}capabilities.drop must include ALL`);
+  const seccomp = (security.seccompProfile ?? podSecurity.seccompProfile)?.type;
+  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') v.report(at(sPath), `${who}seccompProfile must be RuntimeDefault, got ${seccomp ?? 'unset'}`);
 }
 
 /** The numeric uid of the Dockerfile's last USER, if there is one. */
