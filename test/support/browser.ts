@@ -78,3 +78,13 @@ export class CuttableRelay {
     this.server = undefined;
   }
 }
+
+/** Polls an async check every 50 ms until it holds; fails after `timeoutMs` saying what it waited for. */
+export async function eventually(check: () => Promise<boolean>, what: string | (() => string), timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -35,7 +35,5 @@ export function applyItem(call: CallSummary, item: TimelineItem): CallSummary {
 
 export const callHref = (callId: string): string => `/console/calls/${encodeURIComponent(callId)}`;
 
-export const newestFirst = (a: CallSummary, b: CallSummary): number => Date.parse(b.acceptedAt) - Date.parse(a.acceptedAt);
-
 /** Digits of a number, for matching "+44 20…" against "+4420…". */
 export const digits = (text: string | null | undefined): string => (text ?? '').replace(/\D/g, '');

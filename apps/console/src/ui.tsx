@@ -1,7 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useFeedState } from './feed';
-import { usePageHeading } from './hooks';
-import type { LineSummary } from './types';
+import { callDurationMs, durationText } from './format';
+import { useNow, usePageHeading } from './hooks';
+import type { CallRecord, LineSummary } from './types';
 
 export function PageHeading({ title, children }: { title: string; children?: ComponentChildren }) {
   const ref = usePageHeading(title);
@@ -66,4 +67,10 @@ export function Cell({ label, class: className, children }: { label: string; cla
       <span class="cell-value">{children}</span>
     </span>
   );
+}
+
+/** A call's duration, ticking on the page's one clock while the call is live. */
+export function Duration({ call }: { call: Pick<CallRecord, 'status' | 'acceptedAt' | 'endedAt'> }) {
+  const now = useNow(call.status === 'active' && call.endedAt === null);
+  return <>{durationText(callDurationMs(call, now))}</>;
 }

@@ -2,11 +2,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, errorText, exportUrl, isAbort } from '../api';
 import { applyItem, mergeCall } from '../calls';
 import { useFeed } from '../feed';
-import { callDurationMs, durationText, formatDateTime, formatTime, msText, prettyJson } from '../format';
-import { useNow } from '../hooks';
+import { formatDateTime, formatTime, msText, prettyJson } from '../format';
+import { useDrawnCount } from '../hooks';
 import { addItem, keyFor } from '../timeline';
 import type { CallRecord, FeedEvent, TimelineItem, ToolItem } from '../types';
-import { ErrorBox, FeedIndicator, LineText, Loading, PageHeading } from '../ui';
+import { Duration, ErrorBox, FeedIndicator, LineText, Loading, PageHeading } from '../ui';
+import { memo } from '../virtual';
 
 export function Call({ callId }: { callId: string }) {
   const [call, setCall] = useState<CallRecord | undefined>();
@@ -53,7 +54,8 @@ export function Call({ callId }: { callId: string }) {
     return () => abort.abort();
   }, [callId, reloads]);
 
-  const now = useNow(call?.status === 'active');
+  // A long call is drawn a screenful first, the rest in idle time (see useDrawnCount), all of it in the document.
+  const drawn = useDrawnCount(items.length);
 
   if (notFound) {
     return (
@@ -77,7 +79,7 @@ export function Call({ callId }: { callId: string }) {
       {!call && !error && <Loading what="the call" />}
       {call && (
         <>
-          <CallHeader call={call} now={now} />
+          <CallHeader call={call} />
           <nav class="exports" aria-label="Export this call">
             <span>Export:</span>
             <a href={exportUrl(call.callId, 'json')} download={`call-${call.callId}.json`} data-testid="export-json">
@@ -95,7 +97,7 @@ export function Call({ callId }: { callId: string }) {
             <p class="empty">Nothing has happened on this call yet.</p>
           ) : (
             <ol class="timeline">
-              {items.map((item) => (
+              {(drawn < items.length ? items.slice(0, drawn) : items).map((item) => (
                 <Item key={keyFor(item)} item={item} />
               ))}
             </ol>
@@ -106,7 +108,7 @@ export function Call({ callId }: { callId: string }) {
   );
 }
 
-function CallHeader({ call, now }: { call: CallRecord; now: number }) {
+function CallHeader({ call }: { call: CallRecord }) {
   return (
     <dl class="facts">
       <div>
@@ -135,7 +137,9 @@ function CallHeader({ call, now }: { call: CallRecord; now: number }) {
       </div>
       <div>
         <dt>Duration</dt>
-        <dd>{durationText(callDurationMs(call, now))}</dd>
+        <dd>
+          <Duration call={call} />
+        </dd>
       </div>
       <div>
         <dt>Accepted</dt>
@@ -166,7 +170,8 @@ const TOOL_STATUS: Record<ToolItem['status'], string> = {
 
 const TRANSFER_STATUS: Record<string, string> = { dialing: 'dialing', joined: 'joined', no_answer: 'no answer', busy: 'busy', failed: 'failed' };
 
-function Item({ item }: { item: TimelineItem }) {
+/** One item; drawn again only when it changes (addItem keeps the others as they are). */
+const Item = memo(function Item({ item }: { item: TimelineItem }) {
   return (
     <li class={`item item-${item.kind}${item.kind === 'line' ? ` item-${item.speaker}` : ''}`} data-testid="timeline-item" data-kind={item.kind}>
       <time dateTime={item.at} class="at">
@@ -177,7 +182,7 @@ function Item({ item }: { item: TimelineItem }) {
       </div>
     </li>
   );
-}
+});
 
 function ItemBody({ item }: { item: TimelineItem }) {
   switch (item.kind) {

@@ -135,44 +135,52 @@ export function History() {
       {error && <ErrorBox message={error} />}
       {calls === undefined ? (
         <Loading what="calls" />
-      ) : calls.length === 0 ? (
+      ) : calls.length === 0 && !cursor ? (
         !error && <p class="empty">No call matches.</p>
       ) : (
         <>
-          <div class="calls history" role="list" aria-label="Calls">
-            <div class="calls-head" aria-hidden="true">
-              <span>Accepted</span>
-              <span>Caller</span>
-              <span>Dialled</span>
-              <span>Profile</span>
-              <span>Duration</span>
-              <span>Status</span>
-            </div>
-            {calls.map((call) => (
-              <div role="listitem" key={call.callId} data-testid="history-row" data-call-id={call.callId}>
-                <a class={`row status-${call.status}`} href={callHref(call.callId)}>
-                  <Cell label="Accepted">{formatShort(call.acceptedAt)}</Cell>
-                  <Cell label="Caller" class="c-num">{call.callerNumber ?? 'unknown'}</Cell>
-                  <Cell label="Dialled" class="c-num">{call.dialledNumber ?? '—'}</Cell>
-                  <Cell label="Profile">{call.profile ?? '—'}</Cell>
-                  <Cell label="Duration">{durationText(callDurationMs(call, Date.now()))}</Cell>
-                  <Cell label="Status">
-                    <span class={`badge badge-${call.status}`}>{statusText(call)}</span>
-                  </Cell>
-                  {call.match && (
-                    <span class="match">
-                      <span class="speaker">{speakerLabel(call.match.speaker)}:</span>{' '}
-                      <Highlighted text={call.match.text} ranges={call.match.highlights} />
-                    </span>
-                  )}
-                </a>
+          {calls.length === 0 ? (
+            // A search of many calls stops after a few thousand without a match and says where to go on: an empty
+            // page with a cursor is "none yet", not "none".
+            <p class="empty" data-testid="history-none-yet">
+              No match among the newest calls searched so far; older calls are still to search.
+            </p>
+          ) : (
+            <div class="calls history" role="list" aria-label="Calls">
+              <div class="calls-head" aria-hidden="true">
+                <span>Accepted</span>
+                <span>Caller</span>
+                <span>Dialled</span>
+                <span>Profile</span>
+                <span>Duration</span>
+                <span>Status</span>
               </div>
-            ))}
-          </div>
+              {calls.map((call) => (
+                <div role="listitem" key={call.callId} data-testid="history-row" data-call-id={call.callId}>
+                  <a class={`row status-${call.status}`} href={callHref(call.callId)}>
+                    <Cell label="Accepted">{formatShort(call.acceptedAt)}</Cell>
+                    <Cell label="Caller" class="c-num">{call.callerNumber ?? 'unknown'}</Cell>
+                    <Cell label="Dialled" class="c-num">{call.dialledNumber ?? '—'}</Cell>
+                    <Cell label="Profile">{call.profile ?? '—'}</Cell>
+                    <Cell label="Duration">{durationText(callDurationMs(call, Date.now()))}</Cell>
+                    <Cell label="Status">
+                      <span class={`badge badge-${call.status}`}>{statusText(call)}</span>
+                    </Cell>
+                    {call.match && (
+                      <span class="match">
+                        <span class="speaker">{speakerLabel(call.match.speaker)}:</span>{' '}
+                        <Highlighted text={call.match.text} ranges={call.match.highlights} />
+                      </span>
+                    )}
+                  </a>
+                </div>
+              ))}
+            </div>
+          )}
           {cursor && (
             <p class="more">
-              <button type="button" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
+              <button type="button" onClick={loadMore} disabled={loadingMore} data-testid="history-more">
+                {loadingMore ? 'Loading…' : calls.length === 0 ? 'Search older calls' : 'Load more'}
               </button>
             </p>
           )}

@@ -1,12 +1,13 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, errorText, isAbort } from '../api';
-import { applyItem, callHref, digits, mergeCall, newestFirst } from '../calls';
+import { applyItem, callHref, digits, mergeCall } from '../calls';
 import { useFeed } from '../feed';
-import { callDurationMs, durationText, formatTime, statusText } from '../format';
-import { useBump, useNow } from '../hooks';
+import { formatTime, statusText } from '../format';
+import { useBump } from '../hooks';
 import { replaceQuery, useLocation } from '../router';
 import type { CallSummary, FeedEvent } from '../types';
-import { Cell, ErrorBox, FeedIndicator, LineText, Loading, PageHeading } from '../ui';
+import { Cell, Duration, ErrorBox, FeedIndicator, LineText, Loading, PageHeading } from '../ui';
+import { VirtualList, memo } from '../virtual';
 
 type StateFilter = 'live' | 'ended' | 'all';
 const STATE_FILTERS: StateFilter[] = ['live', 'ended', 'all'];
@@ -22,7 +23,13 @@ export function Live() {
 
   const calls = useRef(new Map<string, CallSummary>());
   const touched = useRef<Set<string> | undefined>(undefined);
-  const [, bump] = useBump();
+  const [version, bump] = useBump();
+  // Feed events are drawn once a frame at most: a burst of them (a reset's replay, many calls talking) is one render.
+  const frame = useRef(0);
+  const bumpSoon = (): void => {
+    if (frame.current === 0) frame.current = requestAnimationFrame(() => ((frame.current = 0), bump()));
+  };
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | undefined>();
   const [reloads, setReloads] = useState(0);
@@ -33,7 +40,7 @@ export function Live() {
     if (event.type === 'call') {
       calls.current.set(event.call.callId, mergeCall(calls.current.get(event.call.callId), event.call));
       touched.current?.add(event.call.callId);
-      bump();
+      bumpSoon();
     } else if (event.type === 'timeline') {
       const call = calls.current.get(event.callId);
       if (!call) return;
@@ -41,7 +48,7 @@ export function Live() {
       if (next !== call) {
         calls.current.set(event.callId, next);
         touched.current?.add(event.callId);
-        bump();
+        bumpSoon();
       }
     }
   });
@@ -78,21 +85,24 @@ export function Live() {
     return () => abort.abort();
   }, [reloads]);
 
-  const all = [...calls.current.values()];
-  const anyLive = all.some((call) => call.status === 'active');
-  const now = useNow(anyLive);
-  const profiles = [...new Set(all.map((c) => c.profile).filter((p): p is string => !!p))].sort();
-
-  const wanted = digits(numberFilter);
-  const shown = all
-    .filter((call) => {
-      if (stateFilter === 'live' && call.status !== 'active') return false;
-      if (stateFilter === 'ended' && call.status === 'active') return false;
-      if (profileFilter && call.profile !== profileFilter) return false;
-      if (wanted && ![call.callerNumber, call.dialledNumber, call.forwardedFrom].some((n) => digits(n).includes(wanted))) return false;
-      return true;
-    })
-    .sort(newestFirst);
+  // Sorted and filtered when the calls or the filters change, not on every render; newest first by a key parsed once.
+  const { all, shown, profiles } = useMemo(() => {
+    const all = [...calls.current.values()];
+    const profiles = [...new Set(all.map((c) => c.profile).filter((p): p is string => !!p))].sort();
+    const wanted = digits(numberFilter);
+    const shown = all
+      .filter((call) => {
+        if (stateFilter === 'live' && call.status !== 'active') return false;
+        if (stateFilter === 'ended' && call.status === 'active') return false;
+        if (profileFilter && call.profile !== profileFilter) return false;
+        if (wanted && ![call.callerNumber, call.dialledNumber, call.forwardedFrom].some((n) => digits(n).includes(wanted))) return false;
+        return true;
+      })
+      .map((call) => ({ call, at: Date.parse(call.acceptedAt) }))
+      .sort((a, b) => b.at - a.at)
+      .map(({ call }) => call);
+    return { all, shown, profiles };
+  }, [version, stateFilter, profileFilter, numberFilter]);
 
   const setFilter = (key: string, value: string): void => {
     const next = new URLSearchParams(location.search);
@@ -149,7 +159,7 @@ export function Live() {
       {loading ? (
         <Loading what="calls" />
       ) : (
-        <CallList calls={shown} now={now} empty={emptyText(stateFilter, all.length > 0)} />
+        <CallList calls={shown} empty={emptyText(stateFilter, all.length > 0)} />
       )}
       {stateFilter !== 'live' && !loading && (
         <p class="muted small">
@@ -166,34 +176,43 @@ function emptyText(filter: StateFilter, filtered: boolean): string {
   return filter === 'live' ? 'No live calls right now.' : 'No calls yet.';
 }
 
-function CallList({ calls, now, empty }: { calls: CallSummary[]; now: number; empty: string }) {
+const HEAD = (
+  <div class="calls-head" aria-hidden="true">
+    <span>Profile</span>
+    <span>Caller</span>
+    <span>Dialled</span>
+    <span>Duration</span>
+    <span>Last line</span>
+    <span>Status</span>
+  </div>
+);
+
+const keyOfCall = (call: CallSummary): string => call.callId;
+const rowAttributes = (call: CallSummary) => ({ 'data-testid': 'live-row', 'data-call-id': call.callId });
+const liveRow = (call: CallSummary) => <CallRow call={call} />;
+
+/** Drawn a window at a time (virtual.tsx): 1,000 live calls are a screenful of rows in the document. */
+const CallList = memo(function CallList({ calls, empty }: { calls: CallSummary[]; empty: string }) {
   if (calls.length === 0) return <p class="empty">{empty}</p>;
+  return <VirtualList items={calls} keyOf={keyOfCall} row={liveRow} rowAttributes={rowAttributes} estimate={44} class="calls" label="Calls" head={HEAD} />;
+});
+
+/** One call's row; drawn again only when that call changes (its duration ticks by itself). */
+const CallRow = memo(function CallRow({ call }: { call: CallSummary }) {
   return (
-    <div class="calls" role="list" aria-label="Calls">
-      <div class="calls-head" aria-hidden="true">
-        <span>Profile</span>
-        <span>Caller</span>
-        <span>Dialled</span>
-        <span>Duration</span>
-        <span>Last line</span>
-        <span>Status</span>
-      </div>
-      {calls.map((call) => (
-        <div role="listitem" key={call.callId} data-testid="live-row" data-call-id={call.callId}>
-          <a class={`row status-${call.status}`} href={callHref(call.callId)}>
-            <Cell label="Profile" class="c-profile">{call.profile ?? '—'}</Cell>
-            <Cell label="Caller" class="c-num">{call.callerNumber ?? 'unknown'}</Cell>
-            <Cell label="Dialled" class="c-num">{call.dialledNumber ?? '—'}</Cell>
-            <Cell label="Duration" class="c-duration">
-              <span title={`Accepted ${formatTime(call.acceptedAt)}`}>{durationText(callDurationMs(call, now))}</span>
-            </Cell>
-            <Cell label="Last line" class="c-line">{call.lastLine ? <LineText line={call.lastLine} /> : <span class="muted">—</span>}</Cell>
-            <Cell label="Status" class="c-status">
-              <span class={`badge badge-${call.status}`}>{statusText(call)}</span>
-            </Cell>
-          </a>
-        </div>
-      ))}
-    </div>
+    <a class={`row status-${call.status}`} href={callHref(call.callId)}>
+      <Cell label="Profile" class="c-profile">{call.profile ?? '—'}</Cell>
+      <Cell label="Caller" class="c-num">{call.callerNumber ?? 'unknown'}</Cell>
+      <Cell label="Dialled" class="c-num">{call.dialledNumber ?? '—'}</Cell>
+      <Cell label="Duration" class="c-duration">
+        <span title={`Accepted ${formatTime(call.acceptedAt)}`}>
+          <Duration call={call} />
+        </span>
+      </Cell>
+      <Cell label="Last line" class="c-line">{call.lastLine ? <LineText line={call.lastLine} /> : <span class="muted">—</span>}</Cell>
+      <Cell label="Status" class="c-status">
+        <span class={`badge badge-${call.status}`}>{statusText(call)}</span>
+      </Cell>
+    </a>
   );
-}
+});
