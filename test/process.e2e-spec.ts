@@ -35,7 +35,7 @@ describeBuilt('the built service as a process', () => {
       const env: Record<string, string> = database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : { DATA_DIR: database.dataDir! };
       const first = runBuilt(BUILT_MIGRATE, env);
       expect((await first.exited).code).toBe(0);
-      expect(first.output()).toMatch(/^storage schema of (SQLite \S+|PostgreSQL \(DATABASE_URL\)) migrated in [\d.]+ s: 0001_initial, .*0007_search_words_column\n$/);
+      expect(first.output()).toMatch(/^storage schema of (SQLite \S+|PostgreSQL \(DATABASE_URL\)) migrated in [\d.]+ s: 0001_initial, .*0008_call_leases\n$/);
       const tables = await database.db.introspection.getTables();
       expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['calls', 'transcript_lines', 'broadcasts']));
       const again = runBuilt(BUILT_MIGRATE, env);

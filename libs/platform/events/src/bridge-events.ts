@@ -8,7 +8,8 @@ export type CallEndReason =
   | 'session_cap' // the 60-minute Realtime session cap
   | 'shutdown' // this process is stopping
   | 'handshake_failed' // the sideband never opened (the call is gone or the accept silently failed)
-  | 'transferred'; // a warm transfer completed: the human joined the caller's conference and the agent's leg was ended
+  | 'transferred' // a warm transfer completed: the human joined the caller's conference and the agent's leg was ended
+  | 'ended_unobserved'; // its owner replica was lost, and the call had ended before another could reopen its sideband
 
 /**
  * Where a call's profile sends `transfer_to_human` (either may be absent: the deployment's environment then
@@ -44,6 +45,29 @@ export interface CallAcceptedEvent {
    * the deployment's default destinations.
    */
   notify?: string[];
+}
+
+/**
+ * A live call another replica owned, taken over by this one (its owner drained, or its lease ran out after a crash)
+ * before its sideband is reopened here: what `call.accepted` said, read back from storage, and the call's state so
+ * far, so that nothing is said, released or run twice. No greeting: the agent has spoken already.
+ */
+export interface CallAdoptedEvent extends Omit<CallAcceptedEvent, 'greeting'> {
+  /** The lines already released (stored), in order: the next line is `priorLines.length`. */
+  priorLines: TranscriptLine[];
+  /** Tool calls already started on the call (by the Realtime `call_id`), and whether each finished. */
+  priorToolCalls: Array<{ toolCallId: string; name: string; finished: boolean }>;
+  /** Why: `handover` (its owner drained and released it), `expired` (its owner stopped renewing its lease). */
+  cause: 'handover' | 'expired';
+}
+
+/**
+ * This process no longer holds a live call that goes on elsewhere: it handed it to another replica while draining,
+ * or another replica took it over (this one's lease had run out). Listeners drop the call's state without ending it.
+ */
+export interface CallDetachedEvent {
+  callId: string;
+  reason: 'handover' | 'lease_lost';
 }
 
 export interface CallRejectedEvent {
@@ -180,6 +204,8 @@ export interface CallTransferEvent {
  */
 export interface BridgeEvents {
   'call.accepted': CallAcceptedEvent;
+  'call.adopted': CallAdoptedEvent;
+  'call.detached': CallDetachedEvent;
   'call.rejected': CallRejectedEvent;
   'sideband.connected': SidebandConnectedEvent;
   'realtime.event': RealtimeEventReceived;

@@ -5,6 +5,8 @@ export type {
   BridgeEventName,
   CallEndReason,
   CallAcceptedEvent,
+  CallAdoptedEvent,
+  CallDetachedEvent,
   TransferTarget,
   CallRejectedEvent,
   CallEndedEvent,

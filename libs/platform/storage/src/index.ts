@@ -22,6 +22,8 @@ export {
   type StatsWindow,
 } from './call-records.repository.js';
 export { CallEvents, type CallEventRecord, type CallEventKind } from './call-events.js';
+export { CallLeases, LocalCallLeases, type TakenCall } from './call-leases.js';
+export { PostgresCallLeases } from './sql/pg-call-leases.js';
 export { SharedBroadcast, type BroadcastEntry } from './broadcast.js';
 export { SqlCallEvents } from './sql/sql-call-events.js';
 export { searchWords } from './sql/search-terms.js';

@@ -4,6 +4,7 @@ import type { ConfigType } from '#config';
 import { Clock } from '#resilience';
 import { SharedBroadcast } from './broadcast.js';
 import { CallEvents } from './call-events.js';
+import { CallLeases, LocalCallLeases } from './call-leases.js';
 import { CallRecordsRepository } from './call-records.repository.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import { NotificationOutbox } from './notification-outbox.js';
@@ -12,6 +13,7 @@ import { openStorage } from './sql/database.js';
 import type { StorageDb, StorageDialect } from './sql/schema.js';
 import { SqlCallEvents } from './sql/sql-call-events.js';
 import { LocalBroadcast, PostgresBroadcast } from './sql/pg-broadcast.js';
+import { PostgresCallLeases } from './sql/pg-call-leases.js';
 import { SqlCallRecordsRepository } from './sql/sql-call-records.repository.js';
 import { SqlIdempotencyStore } from './sql/sql-idempotency.store.js';
 import { SqlNotificationOutbox } from './sql/sql-notification-outbox.js';
@@ -82,10 +84,15 @@ class StorageShutdown implements OnApplicationShutdown {
       useFactory: (db: StorageDb, config: ConfigType<typeof storageConfig>, clock: Clock): SharedBroadcast =>
         config.databaseUrl ? new PostgresBroadcast(db, { connectionString: config.databaseUrl }, clock) : new LocalBroadcast(),
     },
+    {
+      provide: CallLeases,
+      inject: [KYSELY, STORAGE_DIALECT],
+      useFactory: (db: StorageDb, dialect: StorageDialect): CallLeases => (dialect === 'postgres' ? new PostgresCallLeases(db) : new LocalCallLeases()),
+    },
     RetentionPurger,
     StorageReadiness,
     StorageShutdown,
   ],
-  exports: [KYSELY, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, CallEvents, SharedBroadcast, RetentionPurger],
+  exports: [KYSELY, CallLeases, IdempotencyStore, CallRecordsRepository, NotificationOutbox, StorageHealth, ToolInvocations, CallEvents, SharedBroadcast, RetentionPurger],
 })
 export class StorageModule {}

@@ -239,6 +239,23 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
         await sql`analyze transcript_lines (words)`.execute(db);
       },
     },
+    '0008_call_leases': {
+      async up(db: Kysely<any>) {
+        // Which replica owns each live call (PostgreSQL, several replicas): a lease its owner renews every second or
+        // so. `fence` grows on every change of owner, so a replica that lost a call can tell. `handover`: released
+        // by a draining owner, for another replica to take at once. On SQLite (one process) the table stays empty.
+        await db.schema
+          .createTable('call_leases')
+          .ifNotExists()
+          .addColumn('call_id', 'text', (c) => c.primaryKey().notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('fence', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('handover', 'boolean', (c) => c.notNull().defaultTo(false))
+          .execute();
+        await index(db, 'call_leases_expires_idx', 'call_leases', ['expires_at']);
+      },
+    },
   };
 }
 

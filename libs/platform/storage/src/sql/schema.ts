@@ -120,6 +120,16 @@ export interface BroadcastsTable {
   at: number;
 }
 
+/** The owner replica of a live call (`CallLeases`, PostgreSQL), migration 0008. */
+export interface CallLeasesTable {
+  call_id: string;
+  owner: string;
+  fence: number;
+  /** Milliseconds since the epoch, the database's clock. */
+  expires_at: number;
+  handover: boolean;
+}
+
 export interface StorageSchema {
   calls: CallsTable;
   transcript_lines: TranscriptLinesTable;
@@ -130,6 +140,7 @@ export interface StorageSchema {
   call_events: CallEventsTable;
   call_search_keys: CallSearchKeysTable;
   broadcasts: BroadcastsTable;
+  call_leases: CallLeasesTable;
 }
 
 export type StorageDb = Kysely<StorageSchema>;
