@@ -50,7 +50,7 @@ export class CallSessions implements BeforeApplicationShutdown {
    * as accepted, which the end-reason resolvers read when its socket closes. `sideband.connected` is published
    * once the session can send (the tools library's conversation then sends the greeting).
    */
-  async attach(callId: string, acceptedAt: Date, profile?: string, context?: CallContext): Promise<void> {
+  async attach(callId: string, acceptedAt: Date, profile?: string, context?: CallContext, adopted = false): Promise<void> {
     const call: ActiveCall = { acceptedAt, profile, context, connecting: new AbortController() };
     this.calls.set(callId, call);
     let socket;
@@ -67,6 +67,11 @@ export class CallSessions implements BeforeApplicationShutdown {
           `[${callId}] sideband refused our API key (HTTP ${status}): the call was accepted, but OPENAI_API_KEY must ` +
             'belong to the OpenAI project that owns the SIP number and the webhook; the call goes on unwatched',
         );
+      } else if (adopted && status === 404) {
+        // Taken over from a lost replica: the call ended while nobody was attached.
+        this.logger.log(`[${callId}] the call ended before its sideband could be reopened here`);
+        this.end(callId, 'ended_unobserved');
+        return;
       } else {
         this.logger.error(`[${callId}] sideband never opened: ${errorMessage(error)}`);
       }
@@ -75,7 +80,8 @@ export class CallSessions implements BeforeApplicationShutdown {
     }
     if (call.connecting.signal.aborted) {
       socket.terminate();
-      this.end(callId, 'shutdown');
+      // Detached meanwhile (handed over or lost): the call goes on elsewhere. Else the process is stopping.
+      if (this.calls.get(callId) === call) this.end(callId, 'shutdown');
       return;
     }
     call.session = new SidebandSession(callId, socket, {
@@ -88,9 +94,9 @@ export class CallSessions implements BeforeApplicationShutdown {
         this.bus.emit('realtime.event', { callId, event });
       },
       onIgnoredFrame: (kind, size) => this.audit.ignoredFrame(callId, kind, size),
-      onClose: (reason, closeCode) => void this.closed(callId, reason, closeCode),
+      onClose: (reason, closeCode) => void this.closed(callId, call, reason, closeCode),
     });
-    this.logger.log(`[${callId}] sideband attached`);
+    this.logger.log(`[${callId}] sideband ${adopted ? 'reopened (the call was taken over)' : 'attached'}`);
     this.bus.emit('sideband.connected', { callId, attempts });
   }
 
@@ -110,6 +116,27 @@ export class CallSessions implements BeforeApplicationShutdown {
     return true;
   }
 
+  /** The calls this process holds now. */
+  callIds(): string[] {
+    return [...this.calls.keys()];
+  }
+
+  /**
+   * Lets go of a call that goes on elsewhere (handed over while draining, or taken over by another replica): its
+   * sideband is closed, at most one being open at a time, without ending the call, and `call.detached` is published
+   * so that its state here is dropped. False when the call is not held here.
+   */
+  async detach(callId: string, reason: 'handover' | 'lease_lost'): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (!call) return false;
+    this.calls.delete(callId);
+    call.connecting.abort();
+    await call.session?.close('shutdown', 1001);
+    this.logger.log(`[${callId}] let go of the call (${reason === 'handover' ? 'handed over' : 'another replica owns it now'})`);
+    this.bus.emit('call.detached', { callId, reason });
+    return true;
+  }
+
   /** Closes every session cleanly when the process stops (after readiness has already failed). */
   async beforeApplicationShutdown(): Promise<void> {
     const active = [...this.calls.values()];
@@ -126,10 +153,11 @@ export class CallSessions implements BeforeApplicationShutdown {
    * The socket closed. Its reason may be corrected by a library that knows the call's topology: OpenAI closing a
    * Twilio conference's agent leg after the human joined is a transfer, even when another replica saw the join.
    */
-  private async closed(callId: string, reason: CallEndReason, closeCode: number): Promise<void> {
-    const call = this.calls.get(callId);
-    if (!call) return;
-    this.end(callId, await this.endReasons.resolve({ callId, reason, context: call.context }), closeCode);
+  private async closed(callId: string, call: ActiveCall, reason: CallEndReason, closeCode: number): Promise<void> {
+    // A session this process let go of (detach) closes without ending the call.
+    if (this.calls.get(callId) !== call) return;
+    const resolved = await this.endReasons.resolve({ callId, reason, context: call.context });
+    if (this.calls.get(callId) === call) this.end(callId, resolved, closeCode);
   }
 
   private end(callId: string, reason: CallEndReason, closeCode?: number): void {

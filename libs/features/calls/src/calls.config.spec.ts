@@ -148,12 +148,13 @@ describe('agentConfig', () => {
 });
 
 describe('callControlConfig', () => {
-  it('defaults to a 4 s accept budget, 5 handshake attempts, 20 s pings, a 60 min cap and no call limit', () => {
+  it('defaults to a 4 s accept budget, 5 handshake attempts, 20 s pings, a 60 min cap, no call limit and 5 s call leases', () => {
     env.set({});
     expect(callControlConfig()).toEqual({
       acceptTimeoutMs: 4000,
       handshakeAttempts: 5,
       handshakeBackoffMs: 250,
+      leaseMs: 5000,
       pingIntervalMs: 20_000,
       sessionCapMs: 3_600_000,
       maxConcurrentCalls: 0,

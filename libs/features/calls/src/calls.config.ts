@@ -146,6 +146,13 @@ class CallControlEnv {
   @Min(0)
   @Max(1_000_000)
   MAX_CONCURRENT_CALLS = 0;
+
+  /** PostgreSQL: a live call's lease, renewed every second by its owner; another replica takes it once it runs out. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(60)
+  CALL_LEASE_SECONDS = 5;
 }
 
 export const callControlConfig = defineConfig('callControl', CallControlEnv, (env) => ({
@@ -155,4 +162,5 @@ export const callControlConfig = defineConfig('callControl', CallControlEnv, (en
   pingIntervalMs: env.SIDEBAND_PING_INTERVAL_MS,
   sessionCapMs: env.SIDEBAND_SESSION_CAP_MS,
   maxConcurrentCalls: env.MAX_CONCURRENT_CALLS,
+  leaseMs: env.CALL_LEASE_SECONDS * 1000,
 }));

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CallOwnership } from './call-ownership.service.js';
 import { CallsService } from './calls.service.js';
 import { DrainableWork, ReadinessIndicator, type ReadinessSession } from '#health';
 
@@ -17,16 +18,26 @@ export class CapacityReadiness extends ReadinessIndicator {
   }
 }
 
-/** A drain waits for the calls in progress (accepts in flight included) to end. */
+/**
+ * A drain hands the live calls to another replica (PostgreSQL), then waits for the calls still here (accepts in
+ * flight included; every call on SQLite) to end.
+ */
 @Injectable()
 export class CallsDrain extends DrainableWork {
   readonly noun = 'call';
 
-  constructor(private readonly calls: CallsService) {
+  constructor(
+    private readonly calls: CallsService,
+    private readonly ownership: CallOwnership,
+  ) {
     super();
   }
 
   get inProgress(): number {
     return this.calls.activeCalls;
+  }
+
+  override handOver(): Promise<void> {
+    return this.ownership.handOver();
   }
 }

@@ -1,6 +1,7 @@
 export { CallsModule } from './calls.module.js';
 export { CallsService, type IncomingCallOutcome, type RejectionReason } from './calls.service.js';
 export { CallSessions } from './call-sessions.service.js';
+export { CallOwnership } from './call-ownership.service.js';
 export { CallEndReasons, END_REASON_BUDGET_MS, type EndReasonResolver, type ClosingCall } from './call-end-reasons.js';
 export { OpenAICallControl, type AcceptOutcome } from './openai-call-control.js';
 export { AgentProfiles } from './agent-profiles.service.js';

@@ -5,6 +5,8 @@ import { Notifications } from './notifications.service.js';
 import {
   OnBridgeEvent,
   type CallAcceptedEvent,
+  type CallAdoptedEvent,
+  type CallDetachedEvent,
   type CallRejectedEvent,
   type CallTranscriptCompletedEvent,
   type TranscriptLine,
@@ -52,6 +54,18 @@ export class CallNotifications {
     if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
     if (profile !== 'default') parts.push(`(agent: ${escapeMarkdown(profile)})`);
     this.notify(callId, `${callId}:announce`, this.texts(callId, parts.join(' ')));
+  }
+
+  /** A call taken over from another replica: announced there already, its destinations are known again here. */
+  @OnBridgeEvent('call.adopted')
+  resume({ callId, notify }: CallAdoptedEvent): void {
+    if (notify) this.destinations.set(callId, notify);
+  }
+
+  /** Handed to another replica, which announces the rest of the call. */
+  @OnBridgeEvent('call.detached')
+  forget({ callId }: CallDetachedEvent): void {
+    this.destinations.delete(callId);
   }
 
   /** A call no agent profile answers, rejected as the tenants file says (a caller who hung up first is not news). */

@@ -13,6 +13,8 @@ import {
   EventBus,
   OnBridgeEvent,
   type CallAcceptedEvent,
+  type CallAdoptedEvent,
+  type CallDetachedEvent,
   type CallEndedEvent,
   type RealtimeEventReceived,
   type RealtimeServerEvent,
@@ -29,6 +31,8 @@ import { Clock } from '#resilience';
 export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CallToolsListener.name);
   private readonly calls = new Map<string, LiveCall>();
+  /** Calls taken over from a lost replica: the tool calls that were running there, answered once the sideband opens. */
+  private readonly interrupted = new Map<string, string[]>();
 
   constructor(
     private readonly executor: ToolExecutor,
@@ -100,10 +104,46 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
     );
   }
 
+  /**
+   * A call taken over from another replica: no greeting (the agent spoke already), and every tool call started
+   * there is not run again. One that was still running when its replica was lost may or may not have done its
+   * work: the model is told it failed, never given a second run.
+   */
+  @OnBridgeEvent('call.adopted')
+  onAdopted(event: CallAdoptedEvent): void {
+    this.onAccepted(event);
+    const call = this.calls.get(event.callId)!;
+    for (const run of event.priorToolCalls) call.handledToolCalls.add(run.toolCallId);
+    const running = event.priorToolCalls.filter((run) => !run.finished).map((run) => run.toolCallId);
+    if (running.length > 0) this.interrupted.set(event.callId, running);
+  }
+
+  /** Handed to another replica: nothing waits on the call here any more (its timers and runs are dropped). */
+  @OnBridgeEvent('call.detached')
+  onDetached({ callId }: CallDetachedEvent): void {
+    this.forget(callId);
+  }
+
   /** The sideband can send: the agent greets the caller first, through the conversation like every response. */
   @OnBridgeEvent('sideband.connected')
   onConnected({ callId }: SidebandConnectedEvent): void {
-    this.calls.get(callId)?.greet();
+    const call = this.calls.get(callId);
+    call?.greet();
+    const interrupted = this.interrupted.get(callId);
+    if (!call || !interrupted) return;
+    this.interrupted.delete(callId);
+    for (const toolCallId of interrupted) {
+      this.logger.warn(`[${callId}] a tool call running when its replica was lost is answered as failed, not run again`);
+      call.send({
+        type: 'conversation.item.create',
+        item: {
+          type: 'function_call_output',
+          call_id: toolCallId,
+          output: JSON.stringify({ error: { code: 'interrupted', message: 'The tool was interrupted and may not have finished. Do not assume it did; tell the caller.' } }),
+        },
+      });
+    }
+    call.conversation.requestResponse();
   }
 
   @OnBridgeEvent('realtime.event')
@@ -134,6 +174,11 @@ export class CallToolsListener implements OnApplicationBootstrap, OnModuleDestro
 
   @OnBridgeEvent('call.ended')
   onEnded({ callId }: CallEndedEvent): void {
+    this.forget(callId);
+  }
+
+  private forget(callId: string): void {
+    this.interrupted.delete(callId);
     const call = this.calls.get(callId);
     if (!call) return;
     this.calls.delete(callId);

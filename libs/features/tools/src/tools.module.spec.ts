@@ -16,7 +16,7 @@ import { CallControlError, CallControlErrorCode } from '#calls';
 import { script, type ServerEvent } from '#emulator';
 import { MetricsModule } from '#metrics';
 import { EventBus, EventsModule, type BridgeEventName, type BridgeEvents, type RealtimeClientEvent } from '#events';
-import { IdempotencyStore, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
+import { CallLeases, CallRecordsRepository, IdempotencyStore, LocalCallLeases, MemoryIdempotencyStore, ToolInvocations, type ToolInvocationRecord } from '#storage';
 import { Clock, ResilienceModule, errorMessage } from '#resilience';
 import { EnvironmentSandbox, ManualClock, settle, waitUntil } from '#testing';
 
@@ -187,8 +187,11 @@ async function boot(variables: Record<string, string> = {}, tools: Type[] = TEST
     providers: [
       { provide: ToolInvocations, useValue: store },
       { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
+      // One process: no call is leased or taken over, so the records are never read.
+      { provide: CallLeases, useClass: LocalCallLeases },
+      { provide: CallRecordsRepository, useValue: {} },
     ],
-    exports: [ToolInvocations, IdempotencyStore],
+    exports: [ToolInvocations, IdempotencyStore, CallLeases, CallRecordsRepository],
   })
   class FakeStorageModule {}
   @Module({ providers: tools })

@@ -7,7 +7,7 @@ import {
   type CallContext,
   type TranscriptLine,
 } from '#events';
-import { CallRecordsRepository, OrderedRetryQueue, type CallEnd, type CallRecordWrite, type NewCallRecord } from '#storage';
+import { CallRecordsRepository, OrderedRetryQueue, WriteBehind, type CallEnd, type CallRecordWrite, type NewCallRecord } from '#storage';
 
 /** The most writes stored in one transaction. */
 const MAX_BATCH = 200;
@@ -22,7 +22,7 @@ const SHUTDOWN_FLUSH_MS = 5000;
  * retry after an ambiguous failure is harmless.
  */
 @Injectable()
-export class CallRecordWriter implements OnApplicationShutdown {
+export class CallRecordWriter extends WriteBehind implements OnApplicationShutdown {
   private readonly logger = new Logger(CallRecordWriter.name);
   private readonly queue = new OrderedRetryQueue<CallRecordWrite>({
     what: 'call records',
@@ -31,7 +31,9 @@ export class CallRecordWriter implements OnApplicationShutdown {
     take: (queue) => Math.min(queue.length, MAX_BATCH),
   });
 
-  constructor(private readonly records: CallRecordsRepository) {}
+  constructor(private readonly records: CallRecordsRepository) {
+    super();
+  }
 
   /** Writes waiting for the database (0 when everything is stored). */
   get backlog(): number {

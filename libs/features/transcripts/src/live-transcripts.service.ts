@@ -6,6 +6,8 @@ import {
   EventBus,
   OnBridgeEvent,
   type CallAcceptedEvent,
+  type CallAdoptedEvent,
+  type CallDetachedEvent,
   type CallEndedEvent,
   type RealtimeEventReceived,
   type TranscriptLine,
@@ -40,12 +42,29 @@ export class LiveTranscripts implements OnModuleDestroy {
 
   @OnBridgeEvent('call.accepted')
   start({ callId, callerTranscription }: CallAcceptedEvent): void {
+    this.assemble(callId, callerTranscription, []);
+  }
+
+  /** A call taken over from another replica: its lines so far are stored, the next one continues their numbering. */
+  @OnBridgeEvent('call.adopted')
+  resume({ callId, callerTranscription, priorLines }: CallAdoptedEvent): void {
+    this.assemble(callId, callerTranscription, priorLines);
+  }
+
+  /** Handed to another replica: what was still being spoken here is lost (the new owner hears what follows). */
+  @OnBridgeEvent('call.detached')
+  drop({ callId }: CallDetachedEvent): void {
+    this.assemblers.delete(callId);
+  }
+
+  private assemble(callId: string, callerTranscription: boolean, priorLines: readonly TranscriptLine[]): void {
     this.assemblers.set(
       callId,
       new TranscriptAssembler({
         callId,
         placeholderAfterMs: this.config.placeholderAfterMs,
         callerTranscription,
+        priorLines,
         onLine: (line) => this.bus.emit('transcript.line', line),
       }),
     );

@@ -13,6 +13,12 @@ export interface TranscriptAssemblerOptions {
   callerTranscription?: boolean;
   /** Millisecond clock, `Date.now` by default (tests inject one). Assumed not to run backwards. */
   now?: () => number;
+  /**
+   * Lines another replica released before this one took the call over (from storage, in order): they are part of
+   * `lines` and the next line released is `priorLines.length`. Their items are passed: nothing about them is
+   * released again.
+   */
+  priorLines?: readonly TranscriptLine[];
 }
 
 type Kind = 0 | 1 | 2;
@@ -102,6 +108,11 @@ export class TranscriptAssembler {
     this.waitMs = wait >= 0 ? wait : 0;
     this.transcribeCaller = options.callerTranscription !== false;
     this.now = options.now ?? Date.now;
+    for (const line of options.priorLines ?? []) {
+      this.emitted.push(line);
+      if (line.itemId) this.items.set(line.itemId, PASSED);
+      this.passedCount++;
+    }
   }
 
   get lines(): readonly TranscriptLine[] {

@@ -37,6 +37,12 @@ export class Lifecycle implements OnModuleDestroy {
     const started = this.clock.now();
     const active = () => this.contributions.drainable.reduce((sum, work) => sum + work.inProgress, 0);
     const noun = this.contributions.drainable.map((work) => work.noun).join(' or ') || 'task';
+    // Work that can go on elsewhere goes first (calls to another replica); what is left is waited for.
+    await Promise.all(
+      this.contributions.drainable.map((work) =>
+        work.handOver?.().catch((error: unknown) => this.logger.error(`handing ${work.noun}s over failed: ${errorMessage(error)}`)),
+      ),
+    );
     if (active() === 0) return;
     this.logger.log(`draining: waiting up to ${this.config.drainMs / 1000} s for ${active()} ${noun}(s) in progress to end`);
     // The drain's timers hold the process open (ref): nothing else may be left to keep it alive while it waits.

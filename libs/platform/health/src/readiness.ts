@@ -26,6 +26,8 @@ export abstract class DrainableWork {
   abstract readonly noun: string;
   /** How many are in progress now. */
   abstract get inProgress(): number;
+  /** Hands the work in progress to another replica, when it can be (called once, as the drain starts). */
+  handOver?(): Promise<void>;
 }
 
 /** The application's readiness indicators and drainable work, found once among its providers. */

@@ -5,6 +5,8 @@ export interface TakenCall {
   fence: number;
   /** `handover`: its owner released it while draining; `expired`: its owner stopped renewing it. */
   cause: 'handover' | 'expired';
+  /** What its first owner stored with the lease (`acquire`). */
+  call: string;
 }
 
 /**
@@ -18,8 +20,8 @@ export interface TakenCall {
 export abstract class CallLeases {
   /** True when replicas share the leases (PostgreSQL). */
   abstract readonly shared: boolean;
-  /** A call this replica has just accepted is its own for `ttlMs`. */
-  abstract acquire(callId: string, owner: string, ttlMs: number): Promise<void>;
+  /** A call this replica has just accepted is its own for `ttlMs`; `call` (JSON) is what a next owner needs. */
+  abstract acquire(callId: string, owner: string, ttlMs: number, call: string): Promise<void>;
   /** Extends `owner`'s leases on these calls; answers the calls among them it no longer owns. */
   abstract renew(owner: string, callIds: readonly string[], ttlMs: number): Promise<string[]>;
   /** Takes over at most `limit` calls whose lease has run out or was released, oldest expiry first. */

@@ -155,3 +155,13 @@ export abstract class CallRecordsRepository {
   /** Deletes calls (and their lines, tool runs, timeline events) that ended before `cutoff`; returns how many calls were deleted. */
   abstract purgeEndedBefore(cutoff: Date): Promise<number>;
 }
+
+/**
+ * A writer that stores what the bus publishes a little later, in the background (the call records). Found among the
+ * providers by whoever must know that everything published so far is stored: a replica handing its calls to
+ * another flushes them first, so that the next owner reads every line released here.
+ */
+export abstract class WriteBehind {
+  /** Resolves once everything enqueued so far is stored. */
+  abstract flush(): Promise<void>;
+}

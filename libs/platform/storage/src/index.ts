@@ -20,6 +20,7 @@ export {
   type LineMatch,
   type CallStats,
   type StatsWindow,
+  WriteBehind,
 } from './call-records.repository.js';
 export { CallEvents, type CallEventRecord, type CallEventKind } from './call-events.js';
 export { CallLeases, LocalCallLeases, type TakenCall } from './call-leases.js';

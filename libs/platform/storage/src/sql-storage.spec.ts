@@ -84,6 +84,7 @@ describe.each(TEST_DIALECTS)('SQL storage on %s', (dialect) => {
         ['0005_broadcasts', 'Success'],
         ['0006_search_prefix_index', 'Success'],
         ['0007_search_words_column', 'Success'],
+        ['0008_call_leases', 'Success'],
       ]);
       expect(await migrateToLatest(db, dialect)).toEqual([]);
       expect(await migrateToLatest(database.connect(), dialect)).toEqual([]);

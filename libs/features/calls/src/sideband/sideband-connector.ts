@@ -16,9 +16,12 @@ export class SidebandHandshakeError extends Error {
   }
 }
 
-/** Statuses worth another attempt: the socket has been seen to 404 for a moment right after accept. */
+/**
+ * Statuses worth another attempt: the socket has been seen to 404 for a moment right after accept; 409, another
+ * sideband is open on the call (a replica that lost the call closes its own once it learns so, within a second).
+ */
 const RETRYABLE_STATUS = (status: number | undefined) =>
-  status === undefined || status === 404 || status === 408 || status === 429 || status >= 500;
+  status === undefined || status === 404 || status === 408 || status === 409 || status === 429 || status >= 500;
 
 const statusOf = (error: unknown) => (error instanceof SidebandHandshakeError ? error.status : undefined);
 

@@ -243,7 +243,8 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
       async up(db: Kysely<any>) {
         // Which replica owns each live call (PostgreSQL, several replicas): a lease its owner renews every second or
         // so. `fence` grows on every change of owner, so a replica that lost a call can tell. `handover`: released
-        // by a draining owner, for another replica to take at once. On SQLite (one process) the table stays empty.
+        // by a draining owner, for another replica to take at once. `call`: what the call was accepted with (JSON),
+        // which whoever takes it over needs. On SQLite (one process) the table stays empty.
         await db.schema
           .createTable('call_leases')
           .ifNotExists()
@@ -252,6 +253,7 @@ export function storageMigrations(dialect: StorageDialect): Record<string, Migra
           .addColumn('fence', 'bigint', (c) => c.notNull())
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .addColumn('handover', 'boolean', (c) => c.notNull().defaultTo(false))
+          .addColumn('call', 'text', (c) => c.notNull())
           .execute();
         await index(db, 'call_leases_expires_idx', 'call_leases', ['expires_at']);
       },

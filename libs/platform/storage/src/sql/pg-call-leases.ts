@@ -16,9 +16,9 @@ export class PostgresCallLeases extends CallLeases {
     super();
   }
 
-  async acquire(callId: string, owner: string, ttlMs: number): Promise<void> {
-    await sql`insert into call_leases (call_id, owner, fence, expires_at, handover)
-      values (${callId}, ${owner}, 1, ${NOW_MS} + ${ttlMs}, false)
+  async acquire(callId: string, owner: string, ttlMs: number, call: string): Promise<void> {
+    await sql`insert into call_leases (call_id, owner, fence, expires_at, handover, call)
+      values (${callId}, ${owner}, 1, ${NOW_MS} + ${ttlMs}, false, ${call})
       on conflict (call_id) do update set owner = excluded.owner, fence = call_leases.fence + 1,
         expires_at = excluded.expires_at, handover = false`.execute(this.db);
   }
@@ -33,13 +33,13 @@ export class PostgresCallLeases extends CallLeases {
   }
 
   async takeExpired(owner: string, ttlMs: number, limit: number): Promise<TakenCall[]> {
-    const { rows } = await sql<{ call_id: string; fence: string | number; handover: boolean }>`
+    const { rows } = await sql<{ call_id: string; fence: string | number; handover: boolean; call: string }>`
       update call_leases l set owner = ${owner}, fence = l.fence + 1, expires_at = ${NOW_MS} + ${ttlMs}, handover = false
       from (select call_id, handover from call_leases where expires_at <= ${NOW_MS}
             order by expires_at limit ${limit} for update skip locked) e
       where l.call_id = e.call_id
-      returning l.call_id, l.fence, e.handover`.execute(this.db);
-    return rows.map((r) => ({ callId: r.call_id, fence: Number(r.fence), cause: r.handover ? 'handover' : 'expired' }));
+      returning l.call_id, l.fence, e.handover, l.call`.execute(this.db);
+    return rows.map((r) => ({ callId: r.call_id, fence: Number(r.fence), cause: r.handover ? 'handover' : 'expired', call: r.call }));
   }
 
   async release(owner: string, callIds: readonly string[]): Promise<void> {

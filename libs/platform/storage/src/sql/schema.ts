@@ -128,6 +128,8 @@ export interface CallLeasesTable {
   /** Milliseconds since the epoch, the database's clock. */
   expires_at: number;
   handover: boolean;
+  /** What the call was accepted with (JSON, the owner's to write). */
+  call: string;
 }
 
 export interface StorageSchema {
