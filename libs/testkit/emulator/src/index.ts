@@ -1,4 +1,4 @@
-export { OpenAIEmulator, EmulatedCall, type EmulatorOptions, type RecordedRequest, type HandshakeAttempt, type FaultResponse, type PlaceCallOptions, type WebhookDelivery } from './openai-emulator.js';
+export { OpenAIEmulator, EmulatedCall, type EmulatorOptions, type RecordedRequest, type HandshakeAttempt, type SidebandRecord, type FaultResponse, type PlaceCallOptions, type WebhookDelivery } from './openai-emulator.js';
 export { ConversationScript, script, type HangupClose, type ScriptSource, type ScriptStep, type ServerEvent, type CallerTurnOptions, type AgentTurnOptions, type ToolCallOptions } from './conversation-script.js';
 export { signWebhook, newWebhookSecret } from './webhook-signer.js';
 export { demoConversation } from './demo-conversation.js';

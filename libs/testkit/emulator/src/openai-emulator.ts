@@ -17,6 +17,18 @@ export interface EmulatorOptions {
   host?: string;
   /** How every successful call-control request is answered unless a call says otherwise (default `empty`). */
   replyShape?: SuccessShape;
+  /**
+   * Whether the bridge closing a call's sideband ends the call (default true, the simple model). False is what
+   * OpenAI's SIP leg does: the caller and the agent go on talking, the script keeps playing, what is sent while no
+   * sideband is open is lost (`lostEvents`), and a new handshake attaches again — the ground for handover tests.
+   */
+  bridgeCloseEndsCall?: boolean;
+  /**
+   * A handshake while a sideband is already open on the call (not documented by OpenAI, so both answers are
+   * modelled): `refuse` answers 409 `sideband_already_connected` (default: at most one sideband per call);
+   * `replace` opens the new one and closes the old with 4409.
+   */
+  secondSideband?: 'refuse' | 'replace';
 }
 
 export interface RecordedRequest {
@@ -35,8 +47,16 @@ export interface HandshakeAttempt {
   callId: string;
   url: string;
   authorization?: string;
-  status: 101 | 401 | 403 | 404;
+  status: 101 | 401 | 403 | 404 | 409;
   at: number;
+}
+
+/** One sideband socket a call had: when it opened and closed (performance.now()), and who closed it. */
+export interface SidebandRecord {
+  openedAt: number;
+  closedAt?: number;
+  closeCode?: number;
+  closedBy?: 'caller' | 'bridge' | 'hangup' | 'refer' | 'replaced';
 }
 
 export interface FaultResponse {
@@ -74,10 +94,11 @@ const OPENAI_ERROR = (status: number, code: string, message: string) => ({
 });
 
 /** A refused sideband handshake: reason phrase and error code. */
-const HANDSHAKE_REFUSALS: Record<401 | 403 | 404, [string, string]> = {
+const HANDSHAKE_REFUSALS: Record<401 | 403 | 404 | 409, [string, string]> = {
   401: ['Unauthorized', 'invalid_api_key'],
   403: ['Forbidden', 'project_mismatch'],
   404: ['Not Found', 'call_id_not_found'],
+  409: ['Conflict', 'sideband_already_connected'],
 };
 
 /** VAD tuning fields a SIP accept rejects with 400 "Unknown parameter". */
@@ -102,15 +123,26 @@ export class EmulatedCall {
   referBehaviour: 'completes' | 'ignored' = 'completes';
   /** Stop answering pings, like a peer that vanished without closing the socket. */
   unresponsive = false;
+  /** See `EmulatorOptions.bridgeCloseEndsCall` (set from the emulator's options at creation). */
+  bridgeCloseEndsCall = true;
+  /** See `EmulatorOptions.secondSideband`. */
+  secondSideband: 'refuse' | 'replace' = 'refuse';
+  /** The open sideband, if any. */
   socket?: WebSocket;
+  /** Every sideband the call had, in order of opening. */
+  readonly sidebands: SidebandRecord[] = [];
+  /** Server events the script sent while no sideband was open (what a bridge between two owners misses). */
+  readonly lostEvents: ServerEvent[] = [];
   scriptError?: Error;
   readonly connected: Promise<void>;
-  /** Resolves when the sideband closes, with who closed it. */
+  /** Resolves when the call ends (the sideband closes, or the call ends while none is open), with who ended it. */
   readonly ended: Promise<{ code: number; by: 'caller' | 'bridge' | 'hangup' | 'refer' }>;
   private resolveConnected!: () => void;
   private resolveEnded!: (value: { code: number; by: 'caller' | 'bridge' | 'hangup' | 'refer' }) => void;
   private closingBy?: 'caller' | 'hangup' | 'refer';
+  private playing = false;
   private waiters: Array<{ type: string; resolve: (e: ServerEvent) => void; from: number }> = [];
+  private sidebandWaiters: Array<() => void> = [];
 
   constructor(
     readonly callId: string,
@@ -121,9 +153,29 @@ export class EmulatedCall {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
-  /** Sends a server event on the sideband now. */
+  /** True while a sideband is open on the call. */
+  get attached(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Sends a server event on the sideband now; with none open it is recorded in `lostEvents`. */
   send(event: ServerEvent): void {
-    this.socket?.send(JSON.stringify(event));
+    if (this.socket) this.socket.send(JSON.stringify(event));
+    else this.lostEvents.push(event);
+  }
+
+  /** Waits until the call has had `count` sidebands opened (the first one is 1). */
+  async waitForSideband(count: number, timeoutMs = 5000): Promise<SidebandRecord> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sidebands.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.callId}: ${this.sidebands.length} sideband(s) opened, not ${count}, within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.sidebandWaiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    return this.sidebands[count - 1]!;
   }
 
   /** The caller hangs up: the sideband closes normally (or without a status code, or by a dropped connection). */
@@ -154,9 +206,17 @@ export class EmulatedCall {
     }
   }
 
-  /** @internal */
+  /** @internal A new sideband: the previous one (if `replace` let it stay open) is closed with 4409. */
   attach(socket: WebSocket): void {
+    const previous = this.socket;
+    const record: SidebandRecord = { openedAt: performance.now() };
+    this.sidebands.push(record);
     this.socket = socket;
+    if (previous) {
+      const old = this.sidebands[this.sidebands.length - 2];
+      if (old) old.closedBy = 'replaced';
+      previous.close(4409, 'another sideband connected');
+    }
     socket.on('message', (data) => {
       let event: ServerEvent;
       try {
@@ -171,19 +231,44 @@ export class EmulatedCall {
       if (!this.unresponsive) socket.pong(data);
     });
     socket.once('close', (code) => {
-      this.state = 'ended';
-      this.resolveEnded({ code, by: this.closingBy ?? 'bridge' });
+      record.closedAt = performance.now();
+      record.closeCode = code;
+      record.closedBy ??= this.closingBy ?? 'bridge';
+      if (this.socket === socket) this.socket = undefined;
+      if (record.closedBy === 'replaced') return;
+      if (this.closingBy || this.bridgeCloseEndsCall) {
+        this.state = 'ended';
+        this.resolveEnded({ code, by: this.closingBy ?? 'bridge' });
+      }
+      // Otherwise the bridge let go and the call goes on: the next handshake attaches again.
     });
     this.resolveConnected();
+    for (const wake of this.sidebandWaiters.splice(0)) wake();
   }
 
-  /** @internal */
+  /** @internal The call ends (the caller, a REST hangup, a completed REFER), with or without a sideband open. */
   close(by: 'caller' | 'hangup' | 'refer', how: HangupClose = 'normal'): void {
+    if (this.state === 'ended') return;
     this.closingBy ??= by;
     this.state = 'ended';
-    if (how === 'abnormal') this.socket?.terminate();
-    else if (how === 'no-status') this.socket?.close();
-    else this.socket?.close(1000);
+    if (!this.socket) {
+      this.resolveEnded({ code: 1000, by });
+      return;
+    }
+    if (how === 'abnormal') this.socket.terminate();
+    else if (how === 'no-status') this.socket.close();
+    else this.socket.close(1000);
+  }
+
+  /** @internal Plays the script once, across every sideband the call has. */
+  start(sessionCreated: ServerEvent): void {
+    if (this.playing) {
+      this.send(sessionCreated); // a reattached sideband starts with its own session.created
+      return;
+    }
+    this.playing = true;
+    if (this.sessionCreated === 'first') this.send(sessionCreated);
+    void this.play(this.sessionCreated === 'late' ? sessionCreated : undefined);
   }
 
   /** @internal Plays the script; an unmet expectation is recorded in `scriptError` and ends the play. */
@@ -201,10 +286,12 @@ export class EmulatedCall {
           this.send(step.event);
           break;
         case 'raw':
-          this.socket?.send(step.frame);
+          if (this.socket) this.socket.send(step.frame);
+          else this.lostEvents.push({ type: '<raw frame>' });
           break;
         case 'binary':
-          this.socket?.send(randomBytes(step.bytes), { binary: true });
+          if (this.socket) this.socket.send(randomBytes(step.bytes), { binary: true });
+          else this.lostEvents.push({ type: '<binary frame>' });
           break;
         case 'pause':
           await new Promise((r) => setTimeout(r, step.ms).unref()); // a long pause never holds the process open
@@ -272,6 +359,8 @@ export class OpenAIEmulator {
       ...(options.sipHeaders ?? []),
     ];
     const call = new EmulatedCall(callId, headers, options.script);
+    call.bridgeCloseEndsCall = this.options.bridgeCloseEndsCall ?? true;
+    call.secondSideband = this.options.secondSideband ?? 'refuse';
     this.calls.set(callId, call);
     return call;
   }
@@ -404,7 +493,7 @@ export class OpenAIEmulator {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const callId = url.searchParams.get('call_id') ?? '';
     const call = this.calls.get(callId);
-    const refuse = (status: 401 | 403 | 404) => {
+    const refuse = (status: 401 | 403 | 404 | 409) => {
       this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status, at: performance.now() });
       const [reason, code] = HANDSHAKE_REFUSALS[status];
       socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"code":"${code}"}}`);
@@ -417,16 +506,16 @@ export class OpenAIEmulator {
       call.handshake404s--;
       return refuse(404);
     }
+    if (call.socket && call.secondSideband === 'refuse') return refuse(409);
     this.handshakes.push({ callId, url: req.url ?? '', authorization: req.headers.authorization, status: 101, at: performance.now() });
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (call.state !== 'accepted') return ws.close(1000); // ended during the upgrade
       call.attach(ws);
-      const sessionCreated = {
+      call.start({
         type: 'session.created',
         event_id: `event_${randomBytes(6).toString('hex')}`,
         session: { type: 'realtime', object: 'realtime.session', id: `sess_${randomBytes(6).toString('hex')}`, ...(call.acceptBody ?? {}) },
-      };
-      if (call.sessionCreated === 'first') call.send(sessionCreated);
-      void call.play(call.sessionCreated === 'late' ? sessionCreated : undefined);
+      });
     });
   }
 }
