@@ -64,6 +64,7 @@ export class CallOwnership implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.leases.shared) return;
+    this.sessions.checkOwnershipWith((callId) => this.stillOwned(callId));
     this.logger.log(`live calls are leased for ${this.config.leaseMs / 1000} s, renewed every ${this.tickMs} ms: they survive this replica`);
     this.schedule();
   }
@@ -132,6 +133,15 @@ export class CallOwnership implements OnApplicationBootstrap, OnModuleDestroy {
       this.ticking = false;
       this.schedule();
     }
+  }
+
+  /** Whether this replica still holds a call's lease (renewing it); a database failure counts as yes. */
+  private async stillOwned(callId: string): Promise<boolean> {
+    if (!this.owned.has(callId)) return true;
+    const lost = await this.leases.renew(this.owner, [callId], this.config.leaseMs);
+    if (lost.length === 0) return true;
+    this.owned.delete(callId);
+    return false;
   }
 
   private async renew(): Promise<void> {

@@ -27,6 +27,8 @@ interface ActiveCall {
 export class CallSessions implements BeforeApplicationShutdown {
   private readonly logger = new Logger(CallSessions.name);
   private readonly calls = new Map<string, ActiveCall>();
+  /** Among replicas: whether this one still owns a call (see `checkOwnershipWith`). */
+  private ownershipCheck?: (callId: string) => Promise<boolean>;
 
   constructor(
     private readonly connector: SidebandConnector,
@@ -137,6 +139,15 @@ export class CallSessions implements BeforeApplicationShutdown {
     return true;
   }
 
+  /**
+   * Among replicas (CallOwnership sets it): asked when the far end closes a call's sideband, before the call is
+   * ended. A replica whose lease ran out may learn it this way, when the next owner's sideband replaced its own;
+   * the call then goes on there and is let go of here (`call.detached`, `lease_lost`) instead of being ended.
+   */
+  checkOwnershipWith(check: (callId: string) => Promise<boolean>): void {
+    this.ownershipCheck = check;
+  }
+
   /** Closes every session cleanly when the process stops (after readiness has already failed). */
   async beforeApplicationShutdown(): Promise<void> {
     const active = [...this.calls.values()];
@@ -156,6 +167,13 @@ export class CallSessions implements BeforeApplicationShutdown {
   private async closed(callId: string, call: ActiveCall, reason: CallEndReason, closeCode: number): Promise<void> {
     // A session this process let go of (detach) closes without ending the call.
     if (this.calls.get(callId) !== call) return;
+    if (this.ownershipCheck && !(await this.ownershipCheck(callId).catch(() => true))) {
+      if (this.calls.get(callId) !== call) return;
+      this.calls.delete(callId);
+      this.logger.warn(`[${callId}] sideband closed (${closeCode}) by the next owner: another replica took the call over`);
+      this.bus.emit('call.detached', { callId, reason: 'lease_lost' });
+      return;
+    }
     const resolved = await this.endReasons.resolve({ callId, reason, context: call.context });
     if (this.calls.get(callId) === call) this.end(callId, resolved, closeCode);
   }
