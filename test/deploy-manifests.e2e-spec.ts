@@ -116,19 +116,76 @@ describe('broken copies of the deploy files', () => {
     ]);
   });
 
-  it('rejects a grace period that does not cover preStop + drain + the outbox flush', async () => {
-    edit('kubernetes/deployment.yaml', 'terminationGracePeriodSeconds: 330', 'terminationGracePeriodSeconds: 300');
-    const outcome = await validateCopy();
-    expect(outcome.problems).toEqual([
-      expect.stringMatching(/terminationGracePeriodSeconds is 300, but preStop \(5 s\) \+ SHUTDOWN_DRAIN_SECONDS \(300 s\) \+ 15 s for the outbox flush need 320/),
-    ]);
-    expect(outcome.code).toBe(1);
-  });
+  describe('shutdown: with PostgreSQL a pod hands its live calls over instead of waiting for them to end', () => {
+    it('rejects a grace period that does not cover preStop + an accept in flight + the hand-over + the outbox flush', async () => {
+      edit('kubernetes/deployment.yaml', 'terminationGracePeriodSeconds: 60', 'terminationGracePeriodSeconds: 25');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([
+        expect.stringMatching(
+          /deployment\.yaml:\d+ Deployment\/sip-realtime-bridge: terminationGracePeriodSeconds is 25, but preStop \(5 s\) \+ an accept in flight \(ACCEPT_TIMEOUT_MS, 4 s\) \+ 5 s to hand the live calls over \+ 15 s for the outbox flush need 29 \(PostgreSQL\): the pod would be killed mid-hand-over$/,
+        ),
+      ]);
+      expect(outcome.code).toBe(1);
+    });
 
-  it('follows the drain setting: a longer SHUTDOWN_DRAIN_SECONDS needs a longer grace period', async () => {
-    edit('kubernetes/deployment.yaml', /(name: SHUTDOWN_DRAIN_SECONDS\n\s+value: )"300"/, '$1"600"');
-    const outcome = await validateCopy();
-    expect(outcome.problems).toEqual([expect.stringMatching(/terminationGracePeriodSeconds is 330, but .* SHUTDOWN_DRAIN_SECONDS \(600 s\) .* need 620/)]);
+    it('sizes the grace period by the hand-over, not by SHUTDOWN_DRAIN_SECONDS; a longer ACCEPT_TIMEOUT_MS needs more', async () => {
+      // The calls are handed over rather than waited for: a long drain setting needs no long grace period.
+      edit('kubernetes/deployment.yaml', /(name: SHUTDOWN_DRAIN_SECONDS\n\s+value: )"30"/, '$1"600"');
+      expect((await validateCopy()).problems).toEqual([]);
+
+      edit('kubernetes/deployment.yaml', 'terminationGracePeriodSeconds: 60', 'terminationGracePeriodSeconds: 30');
+      edit('kubernetes/settings.env', 'LOG_LEVEL=log\n', 'LOG_LEVEL=log\nACCEPT_TIMEOUT_MS=10000\n');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([expect.stringMatching(/terminationGracePeriodSeconds is 30, but .* an accept in flight \(ACCEPT_TIMEOUT_MS, 10 s\) .* need 35 \(PostgreSQL\)/)]);
+    });
+
+    it('holds a pod without PostgreSQL (SQLite: one process, calls waited for) to preStop + SHUTDOWN_DRAIN_SECONDS + the flush', async () => {
+      edit('kubernetes/deployment.yaml', /( +)# PostgreSQL: every replica[^\n]*\n(?:\1#[^\n]*\n)*\1- name: DATABASE_URL\n(?:\1 [^\n]*\n){4}/, '');
+      edit('kubernetes/deployment.yaml', /(name: SHUTDOWN_DRAIN_SECONDS\n\s+value: )"30"/, '$1"300"');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([
+        expect.stringMatching(/DATABASE_URL is not set: replicas share PostgreSQL/),
+        expect.stringMatching(
+          /terminationGracePeriodSeconds is 60, but preStop \(5 s\) \+ SHUTDOWN_DRAIN_SECONDS \(300 s\) \+ 15 s for the outbox flush need 320 \(SQLite: the drain waits for calls to end\): the pod would be killed mid-drain$/,
+        ),
+      ]);
+      expect(outcome.code).toBe(1);
+    });
+
+    it('rejects a rollout that may stop an old pod before its replacement is ready (nobody to hand its calls to)', async () => {
+      edit('kubernetes/deployment.yaml', 'maxUnavailable: 0', 'maxUnavailable: 1');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([
+        expect.stringMatching(/deployment\.yaml:\d+ Deployment\/sip-realtime-bridge: rollingUpdate\.maxUnavailable is 1: it must be 0, so that a new pod is ready before an old one hands its calls over$/),
+      ]);
+      expect(outcome.code).toBe(1);
+    });
+
+    it('rejects a disruption budget that lets the last ready replicas go at once, and a missing one', async () => {
+      edit('kubernetes/deployment.yaml', 'replicas: 2', 'replicas: 1');
+      expect((await validateCopy()).problems).toEqual([
+        expect.stringMatching(/pdb\.yaml:\d+ PodDisruptionBudget\/sip-realtime-bridge: lets a voluntary disruption take the only replica at once: the calls they hand over would have no ready replica to go to/),
+      ]);
+
+      edit('kubernetes/deployment.yaml', 'replicas: 1', 'replicas: 2');
+      edit('kubernetes/pdb.yaml', 'maxUnavailable: 1', 'maxUnavailable: "100%"');
+      expect((await validateCopy()).problems).toEqual([expect.stringMatching(/PodDisruptionBudget\/sip-realtime-bridge: lets a voluntary disruption take all 2 replicas at once/)]);
+
+      rmSync(join(dir, 'kubernetes/pdb.yaml'));
+      edit('kubernetes/kustomization.yaml', '  - pdb.yaml\n', '');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([expect.stringMatching(/Deployment\/sip-realtime-bridge: no PodDisruptionBudget selects its pods: a node drain may evict every replica at once/)]);
+      expect(outcome.code).toBe(1);
+    });
+
+    it("checks the settings' values by the service's own rules: a lease below 2 s would stop every pod", async () => {
+      edit('kubernetes/settings.env', 'CALL_LEASE_SECONDS=5', 'CALL_LEASE_SECONDS=1');
+      const outcome = await validateCopy();
+      expect(outcome.problems).toEqual([
+        expect.stringMatching(/Deployment\/sip-realtime-bridge: CALL_LEASE_SECONDS \(through ConfigMap bridge-settings\) must not be less than 2: the service would not start$/),
+      ]);
+      expect(outcome.code).toBe(1);
+    });
   });
 
   it('rejects an environment variable the app does not document in .env.example', async () => {

@@ -8,8 +8,10 @@ import type { IConfigMap, IContainer, IContainerPort, ILifecycleHandler, IPodSpe
 import {
   ACTIVE_CALLS_METRIC,
   CREDENTIALS,
+  DEFAULT_ACCEPT_TIMEOUT_MS,
   DEFAULT_DRAIN_SECONDS,
   DEPLOYMENT_REQUIRED_SECRETS,
+  HANDOVER_SECONDS,
   LIVENESS_PATH,
   METRICS_PATH,
   MIN_FLUSH_MARGIN_SECONDS,
@@ -51,8 +53,11 @@ interface Bridge {
   labels: Record<string, string>;
   port: number;
   resolvePort(value: unknown): number | undefined;
-  replicas: number;
+  /** `spec.replicas`; undefined when the autoscaler owns the count. */
+  replicas: number | undefined;
   maxCalls: number;
+  /** DATABASE_URL set: PostgreSQL, several replicas, live calls handed over on drain and taken over on a crash. */
+  shared: boolean;
 }
 
 /** What a schema cannot see: every object consistent with the app and with the others. */
@@ -87,8 +92,18 @@ export async function checkConsistency(v: Validation, resources: Resource[]): Pr
 
   const services = ofKind<IService>('Service');
   for (const service of services) checkService(v, service, bridge);
-  for (const pdb of ofKind<IPodDisruptionBudget>('PodDisruptionBudget')) checkDisruptionBudget(v, pdb, bridge);
-  for (const hpa of ofKind<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler')) checkAutoscaler(v, hpa, bridge);
+  const autoscalers = ofKind<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler');
+  // Without `replicas`, the autoscaler's floor is what a disruption may leave.
+  const replicas = bridge.replicas ?? autoscalers[0]?.object.spec?.minReplicas ?? 1;
+  const budgets = ofKind<IPodDisruptionBudget>('PodDisruptionBudget');
+  for (const pdb of budgets) checkDisruptionBudget(v, pdb, bridge, replicas);
+  if (bridge.shared && !budgets.some((pdb) => matches(pdb.object.spec?.selector?.matchLabels, bridge.labels))) {
+    v.report(
+      deployments[0]!.at(),
+      'no PodDisruptionBudget selects its pods: a node drain may evict every replica at once, and the calls they hand over would have no ready replica to go to',
+    );
+  }
+  for (const hpa of autoscalers) checkAutoscaler(v, hpa, bridge);
   for (const ingress of ofKind<IIngress>('Ingress')) checkIngress(v, ingress, services);
 }
 
@@ -144,8 +159,15 @@ async function checkDeployment(
     return named ? Number(named.containerPort) : undefined;
   };
 
+  const shared = env.has('DATABASE_URL');
+  checkSettingValues(v, ctx, env);
   checkProbes(v, ctx, port, resolvePort);
-  checkGracePeriod(v, ctx, number('SHUTDOWN_DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS));
+  checkGracePeriod(v, ctx, {
+    shared,
+    drain: number('SHUTDOWN_DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS),
+    accept: Math.ceil(number('ACCEPT_TIMEOUT_MS', DEFAULT_ACCEPT_TIMEOUT_MS) / 1000),
+  });
+  if (shared) checkRollout(v, deployment);
   checkHardening(v, ctx);
   const tenants = env.get('TENANTS_FILE');
   if (tenants?.value) await checkTenantsMount(v, tenants as EnvEntry & { value: string }, { ...ctx, env });
@@ -162,8 +184,9 @@ async function checkDeployment(
     labels,
     port,
     resolvePort,
-    replicas: spec.replicas ?? 1,
+    replicas: spec.replicas,
     maxCalls: number('MAX_CONCURRENT_CALLS', 0),
+    shared,
   };
 }
 
@@ -260,20 +283,101 @@ function checkProbes(v: Validation, { container, at }: PodContext, port: number,
   }
 }
 
-/** The kubelet runs preStop, then sends SIGTERM, and kills the pod when the grace period ends: the drain must fit. */
-function checkGracePeriod(v: Validation, { pod, container, at, podAt }: PodContext, drain: number): void {
+/**
+ * The grace period. The kubelet runs preStop, then sends SIGTERM, and kills the container when
+ * terminationGracePeriodSeconds, counted from the start of preStop, runs out. What must fit in it depends on the
+ * storage (docs/operations.md, "Graceful drain"):
+ *
+ *   PostgreSQL (DATABASE_URL set; a Deployment always sets it): the drain does not wait for calls to end. Every live
+ *   call is handed over at once (its sideband closed here, its lines stored, its lease released; another replica
+ *   reopens it on its next poll) and the process exits in seconds. The budget:
+ *     grace ≥ preStop + ⌈ACCEPT_TIMEOUT_MS⌉ + HANDOVER_SECONDS + MIN_FLUSH_MARGIN_SECONDS   (5 + 4 + 5 + 15 = 29 s)
+ *   an accept in flight at SIGTERM, the hand-over itself, then the outbox flush and closing. SHUTDOWN_DRAIN_SECONDS is
+ *   not part of it: it bounds only a call whose accept was still in flight at SIGTERM, which stays on this replica
+ *   (it is not handed over). When the grace period ends first, the kubelet's kill leaves that call's lease to run
+ *   out, and another replica takes it over as after a crash: nothing is cut short that would not be otherwise.
+ *   Nor is the case of no other ready replica: the pod releases the leases and exits all the same (the next replica
+ *   to start takes over the calls still live); the rolling update and the PodDisruptionBudget keep one there.
+ *
+ *   SQLite (one process, nothing to hand over): SIGTERM waits for the calls to end, for up to SHUTDOWN_DRAIN_SECONDS:
+ *     grace ≥ preStop + SHUTDOWN_DRAIN_SECONDS + MIN_FLUSH_MARGIN_SECONDS
+ */
+function checkGracePeriod(
+  v: Validation,
+  { pod, container, at, podAt }: PodContext,
+  { shared, drain, accept }: { shared: boolean; drain: number; accept: number },
+): void {
   const preStop = preStopSeconds(container.lifecycle?.preStop);
   if (preStop === undefined) {
     v.report(at(['lifecycle']), 'needs a preStop sleep (exec ["sleep", "N"]): load balancers keep routing to a terminating pod for a few seconds');
   }
   const grace = pod.terminationGracePeriodSeconds ?? 30;
+  if (shared) {
+    const needed = (preStop ?? 0) + accept + HANDOVER_SECONDS + MIN_FLUSH_MARGIN_SECONDS;
+    if (grace < needed) {
+      v.report(
+        podAt(['terminationGracePeriodSeconds']),
+        `terminationGracePeriodSeconds is ${grace}, but preStop (${preStop ?? 0} s) + an accept in flight (ACCEPT_TIMEOUT_MS, ${accept} s) + ` +
+          `${HANDOVER_SECONDS} s to hand the live calls over + ${MIN_FLUSH_MARGIN_SECONDS} s for the outbox flush need ${needed} (PostgreSQL): ` +
+          'the pod would be killed mid-hand-over',
+      );
+    }
+    return;
+  }
   const needed = (preStop ?? 0) + drain + MIN_FLUSH_MARGIN_SECONDS;
   if (grace < needed) {
     v.report(
       podAt(['terminationGracePeriodSeconds']),
       `terminationGracePeriodSeconds is ${grace}, but preStop (${preStop ?? 0} s) + SHUTDOWN_DRAIN_SECONDS (${drain} s) + ` +
-        `${MIN_FLUSH_MARGIN_SECONDS} s for the outbox flush need ${needed}: the pod would be killed mid-drain`,
+        `${MIN_FLUSH_MARGIN_SECONDS} s for the outbox flush need ${needed} (SQLite: the drain waits for calls to end): the pod would be killed mid-drain`,
     );
+  }
+}
+
+/**
+ * With PostgreSQL a draining pod hands its calls to the ready replicas: a rollout must start a new pod and wait for
+ * it to be ready before an old one goes (RollingUpdate, maxUnavailable 0, maxSurge at least 1). Otherwise an old pod
+ * hands its calls to replicas that are about to drain too (each move a gap in the transcripts), or to none at all
+ * (Recreate, or one replica), and they wait unwatched for a new pod.
+ */
+function checkRollout(v: Validation, deployment: Resource<IDeployment>): void {
+  const strategy = deployment.object.spec?.strategy;
+  const at = (path: YamlPath) => deployment.at(['spec', 'strategy', ...path]);
+  if (strategy?.type === 'Recreate') {
+    v.report(at(['type']), 'Recreate stops every pod before new ones start: the calls they hand over would have no ready replica to go to (use RollingUpdate, maxSurge 1, maxUnavailable 0)');
+    return;
+  }
+  const zero = (value: unknown) => value === 0 || value === '0%' || value === '0';
+  const { maxUnavailable, maxSurge } = strategy?.rollingUpdate ?? {};
+  if (!zero(maxUnavailable)) {
+    v.report(
+      at(strategy?.rollingUpdate ? ['rollingUpdate'] : []),
+      `rollingUpdate.maxUnavailable is ${maxUnavailable ?? 'unset (25%)'}: it must be 0, so that a new pod is ready before an old one hands its calls over`,
+    );
+  }
+  if (maxSurge !== undefined && zero(maxSurge)) v.report(at(['rollingUpdate']), 'rollingUpdate.maxSurge must be at least 1: with maxUnavailable 0, the rollout starts a new pod before it stops an old one');
+}
+
+/**
+ * The values the manifests set, by the service's own configuration rules (CALL_LEASE_SECONDS 2–60, …): a bad one
+ * stops every pod at start-up. Secrets' values are not known here (stand-ins, never judged); a value that is a path
+ * in the pod (TENANTS_FILE) names a file of the pod, checked as a mount where that matters (tenants-file.ts).
+ */
+function checkSettingValues(v: Validation, { at }: PodContext, env: Map<string, EnvEntry>): void {
+  const { assertValidEnvironment, ConfigValidationError } = v.service.config;
+  const values: Record<string, string | undefined> = {};
+  for (const [name, entry] of env) values[name] = entry.secret ? 'secret-stand-in' : entry.value;
+  try {
+    assertValidEnvironment(values);
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    for (const { variable, problems } of error.problems) {
+      const entry = env.get(variable);
+      if (!entry || entry.secret || entry.value === undefined || entry.value.startsWith('/')) continue;
+      const wrong = problems.filter((problem) => problem !== 'must be set');
+      const through = entry.origin === 'env' ? '' : ` (through ${entry.origin})`;
+      if (wrong.length > 0) v.report(at(entry.path), `${variable}${through} ${wrong.join('; ')}: the service would not start`);
+    }
   }
 }
 
@@ -358,13 +462,32 @@ function checkService(v: Validation, service: Resource<IService>, bridge: Bridge
   });
 }
 
-function checkDisruptionBudget(v: Validation, pdb: Resource<IPodDisruptionBudget>, bridge: Bridge): void {
+/** Pods a disruption budget lets go at once with `replicas` pods (the API server rounds percentages up). */
+function disruptionsAllowed(spec: NonNullable<IPodDisruptionBudget['spec']>, replicas: number): number | undefined {
+  const scaled = (value: number | string) =>
+    typeof value === 'number' ? value : /^\d+%$/.test(value) ? Math.ceil((parseInt(value, 10) * replicas) / 100) : Number(value);
+  if (spec.maxUnavailable !== undefined) return scaled(spec.maxUnavailable);
+  if (spec.minAvailable !== undefined) return replicas - scaled(spec.minAvailable);
+  return undefined;
+}
+
+/**
+ * A voluntary disruption (a node drain) must be able to take a replica, or drains hang; with PostgreSQL it must
+ * never take the last ready ones at once, or the calls they hand over wait unwatched for a new pod.
+ */
+function checkDisruptionBudget(v: Validation, pdb: Resource<IPodDisruptionBudget>, bridge: Bridge, replicas: number): void {
   const spec = pdb.object.spec ?? {};
   if (!matches(spec.selector?.matchLabels, bridge.labels)) v.report(pdb.at(['spec', 'selector']), `selector does not select the pods of Deployment ${bridge.name}`);
-  const blocks =
-    (spec.maxUnavailable !== undefined && (spec.maxUnavailable === 0 || spec.maxUnavailable === '0%')) ||
-    (spec.minAvailable !== undefined && (spec.minAvailable === '100%' || (typeof spec.minAvailable === 'number' && spec.minAvailable >= bridge.replicas)));
-  if (blocks) v.report(pdb.at(['spec']), `allows no disruption with ${bridge.replicas} replica(s): node drains would hang`);
+  const allowed = disruptionsAllowed(spec, replicas);
+  if (allowed === undefined || Number.isNaN(allowed)) return;
+  if (allowed <= 0) v.report(pdb.at(['spec']), `allows no disruption with ${replicas} replica(s): node drains would hang`);
+  else if (bridge.shared && allowed >= replicas) {
+    v.report(
+      pdb.at(['spec']),
+      `lets a voluntary disruption take ${allowed === 1 ? 'the only replica' : `all ${replicas} replicas`} at once: the calls they hand over would have no ready ` +
+        'replica to go to until a new pod starts (run 2 or more replicas, maxUnavailable 1)',
+    );
+  }
 }
 
 function checkAutoscaler(v: Validation, hpa: Resource<IHorizontalPodAutoscaler>, bridge: Bridge): void {
