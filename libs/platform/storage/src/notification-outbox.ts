@@ -61,6 +61,12 @@ export abstract class NotificationOutbox {
    * gone.
    */
   abstract adopt<P>(leaseMs?: number, destinations?: readonly string[]): Promise<OutboxMessage<P>[]>;
+  /**
+   * Leases to this process every pending message of one call, whoever holds it: this process has just taken the
+   * live call over from another replica (drained or lost), and sends the call's messages in order from here on.
+   * `adopt()` leaves the messages of a call with a lease in `call_leases` alone, for the call's owner to take.
+   */
+  abstract adoptCall<P>(callId: string, leaseMs?: number): Promise<OutboxMessage<P>[]>;
   /** Extends this process's lease on all its pending messages to `leaseMs` from now. */
   abstract renewLeases(leaseMs?: number): Promise<void>;
   /** Lets go of this process's pending messages (at shutdown), so that another process adopts them at once. */

@@ -136,10 +136,29 @@ export class SqlNotificationOutbox extends NotificationOutbox {
           );
         }
         if (destinations) query = query.where('destination', 'in', destinations);
+        // A live call's messages are its owner's to take (adoptCall), in order with what it says next.
+        if (this.shared) query = query.where(sql<boolean>`not exists (select 1 from call_leases where call_leases.call_id = notification_outbox.call_id)`);
         return query.returningAll().execute();
       }),
     );
     this.exclusiveStart = false;
+    return rows.map((row) => toMessage<P>(row)).sort((a, b) => a.id - b.id);
+  }
+
+  async adoptCall<P>(callId: string, leaseMs = OUTBOX_LEASE_MS): Promise<OutboxMessage<P>[]> {
+    const rows = await this.health.track(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (this.shared) await sql`select pg_advisory_xact_lock(${ADOPTION_LOCK}::bigint)`.execute(trx);
+        return trx
+          .updateTable('notification_outbox')
+          .set({ owner: this.owner, lease_until: this.deadline(this.clock.now(), leaseMs) })
+          .where('status', '=', 'pending')
+          .where('call_id', '=', callId)
+          .where((eb) => eb.or([eb('owner', 'is', null), eb('owner', '<>', this.owner)]))
+          .returningAll()
+          .execute();
+      }),
+    );
     return rows.map((row) => toMessage<P>(row)).sort((a, b) => a.id - b.id);
   }
 
