@@ -47,8 +47,27 @@ export class CallNotifications {
   }
 
   @OnBridgeEvent('call.accepted')
-  announce({ callId, context, profile, notify }: CallAcceptedEvent): void {
-    if (notify) this.destinations.set(callId, notify);
+  announce(event: CallAcceptedEvent): void {
+    if (event.notify) this.destinations.set(event.callId, event.notify);
+    this.announcement(event);
+  }
+
+  /**
+   * A call taken over from another replica. Its destinations are known again here, and what the previous owner
+   * left undelivered is taken over and sent first. The announcement and the lines stored so far are notified again
+   * under their keys: the outbox stores only those the previous owner had not stored yet (it may have died between
+   * storing a line and storing its notification), so Discord still gets every line once.
+   */
+  @OnBridgeEvent('call.adopted')
+  resume(event: CallAdoptedEvent): void {
+    if (event.notify) this.destinations.set(event.callId, event.notify);
+    void this.notifications.takeOverCall(event.callId, () => {
+      this.announcement(event);
+      for (const line of event.priorLines) this.line(line);
+    });
+  }
+
+  private announcement({ callId, context, profile }: Pick<CallAcceptedEvent, 'callId' | 'context' | 'profile'>): void {
     const parts = [`📞 **Incoming call** from ${callerOf(context)}`];
     if (context.dialledNumber) parts.push(`to ${context.dialledNumber}`);
     if (context.forwardedFrom) parts.push(`forwarded from ${context.forwardedFrom}`);
@@ -56,16 +75,11 @@ export class CallNotifications {
     this.notify(callId, `${callId}:announce`, this.texts(callId, parts.join(' ')));
   }
 
-  /** A call taken over from another replica: announced there already, its destinations are known again here. */
-  @OnBridgeEvent('call.adopted')
-  resume({ callId, notify }: CallAdoptedEvent): void {
-    if (notify) this.destinations.set(callId, notify);
-  }
-
   /** Handed to another replica, which announces the rest of the call. */
   @OnBridgeEvent('call.detached')
   forget({ callId }: CallDetachedEvent): void {
     this.destinations.delete(callId);
+    this.notifications.forgetCall(callId);
   }
 
   /** A call no agent profile answers, rejected as the tenants file says (a caller who hung up first is not news). */

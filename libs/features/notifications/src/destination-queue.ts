@@ -41,6 +41,8 @@ export class DestinationQueue {
   private running?: Promise<void>;
   /** The send under way, until its outcome is recorded. */
   private step?: Promise<void>;
+  /** How many messages at the head of `items` the send under way carries. */
+  private inFlight = 0;
   private notBefore = 0;
   /** 5xx and network failures in a row (a 429 neither counts nor resets them; a delivery resets them). */
   private failures = 0;
@@ -87,6 +89,16 @@ export class DestinationQueue {
     this.running ??= this.run().finally(() => (this.running = undefined));
   }
 
+  /** Takes the call's queued messages out (not those of a send under way): another process sends them now. */
+  drop(callId: string): void {
+    const kept = this.items.slice(this.inFlight).filter((message) => {
+      if (message.callId !== callId) return true;
+      this.queued.delete(message.id);
+      return false;
+    });
+    this.items.splice(this.inFlight, this.items.length - this.inFlight, ...kept);
+  }
+
   /** Resolves when the queue is empty (or stopped/disabled). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -112,6 +124,7 @@ export class DestinationQueue {
       this.step = new Promise<void>((resolve) => (finish = resolve));
       try {
         const [batch, rendered] = this.nextBatch();
+        this.inFlight = batch.length;
         const outcome = await this.options.sink.send(rendered);
         const ids = batch.map((m) => m.id);
         switch (outcome.kind) {
@@ -157,6 +170,7 @@ export class DestinationQueue {
           }
         }
       } finally {
+        this.inFlight = 0;
         this.step = undefined;
         finish();
       }

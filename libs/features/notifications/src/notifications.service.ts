@@ -12,7 +12,7 @@ import { ConsoleSink } from './sinks/console.sink.js';
 import { DiscordWebhookSink } from './sinks/discord-webhook.sink.js';
 import type { ConfigType } from '#config';
 import { Clock, errorMessage, withTimeoutOr, type Timer } from '#resilience';
-import { NotificationOutbox, OrderedRetryQueue, type NewOutboxMessage } from '#storage';
+import { NotificationOutbox, OrderedRetryQueue, WriteBehind, type NewOutboxMessage } from '#storage';
 
 /** How long shutdown waits for queued notifications to go out. */
 const SHUTDOWN_FLUSH_MS = 5000;
@@ -25,7 +25,7 @@ const IN_FLIGHT_WAIT_MS = 8000;
  * up again when the process starts, and by another replica when this one dies or stops with some left.
  */
 @Injectable()
-export class Notifications implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Notifications extends WriteBehind implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(Notifications.name);
   private readonly queues = new Map<string, DestinationQueue>();
   /** Where a call's notifications go unless its profile says otherwise (DISCORD_WEBHOOK_URL). */
@@ -38,6 +38,11 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
   /** Each delivery's lag, from stored to delivered (metrics). */
   private readonly lagObservers: Array<(lagMs: number) => void> = [];
   private leaseTimer?: Timer;
+  /**
+   * Calls being taken over from another replica: their messages stored here wait until the ones the previous owner
+   * left are taken too, so that the call's messages go out in order.
+   */
+  private readonly held = new Map<string, Notification[]>();
   /** The lease round in progress. */
   private leases?: Promise<void>;
   private leaseFailure = false;
@@ -48,6 +53,7 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(notificationsConfig.KEY) private readonly config: ConfigType<typeof notificationsConfig>,
     private readonly clock: Clock,
   ) {
+    super();
     this.store = new OrderedRetryQueue<NewOutboxMessage<NotificationPayload>>({
       what: 'notifications',
       logger: this.logger,
@@ -124,6 +130,41 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
         })),
       );
     }
+  }
+
+  /** Resolves once everything notified so far is stored in the outbox (a hand-over waits for it). */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /**
+   * This replica took a live call over: the messages the previous owner left undelivered (stored, leased to it) are
+   * taken here and sent first, then what this replica says about the call. `resend` notifies again what the call
+   * said so far (under the same keys, so only what the previous owner never stored is stored now).
+   */
+  async takeOverCall(callId: string, resend: () => void = () => undefined): Promise<void> {
+    if (!this.outbox.shared || this.held.has(callId)) return resend();
+    this.held.set(callId, []);
+    resend();
+    // Stored first: a message re-notified after the take-over could be found pending here while being delivered.
+    await this.store.flush();
+    let adopted: Notification[] = [];
+    try {
+      adopted = await this.outbox.adoptCall<NotificationPayload>(callId, this.config.leaseMs);
+    } catch (error) {
+      // Left where they are: they go out once the call's lease is gone (when it ends), late but not lost.
+      this.logger.warn(`[${callId}] taking over the call's undelivered notifications failed: ${errorMessage(error)}`);
+    }
+    const held = this.held.get(callId) ?? [];
+    this.held.delete(callId);
+    if (adopted.length > 0) this.logger.log(`[${callId}] ${adopted.length} undelivered notification(s) of the call taken over`);
+    await this.resume([...adopted, ...held].sort((a, b) => a.id - b.id), 'sending');
+  }
+
+  /** Another replica holds the call now: its messages still queued here are left to it (stored, taken there). */
+  forgetCall(callId: string): void {
+    this.held.delete(callId);
+    for (const queue of this.queues.values()) queue.drop(callId);
   }
 
   /** Resolves once everything notified so far has been delivered or given up on. */
@@ -269,6 +310,11 @@ export class Notifications implements OnApplicationBootstrap, OnApplicationShutd
     for (const message of messages) {
       // A message stored before (a replayed event) is delivered by the process that holds it, maybe another replica.
       if (message.status !== 'pending' || message.owner !== this.outbox.owner) continue;
+      const held = message.callId !== null ? this.held.get(message.callId) : undefined;
+      if (held) {
+        held.push(message);
+        continue;
+      }
       const list = byDestination.get(message.destination) ?? [];
       list.push(message);
       byDestination.set(message.destination, list);
