@@ -15,6 +15,10 @@ function keyOf(item: TimelineItem): string {
       return `dtmf:${item.at}:${item.key}`;
     case 'error':
       return `error:${item.at}:${item.message}`;
+    case 'owner':
+      return `owner:${item.at}`;
+    case 'supervisor':
+      return `supervisor:${item.at}:${item.action}`;
     case 'end':
       return 'end';
   }

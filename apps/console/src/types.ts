@@ -82,7 +82,20 @@ export interface EndItem {
   status: string;
   reason: string;
 }
-export type TimelineItem = LineItem | ToolItem | DtmfItem | TransferItem | ErrorItem | EndItem;
+export interface OwnerItem {
+  kind: 'owner';
+  at: string;
+  cause: 'handover' | 'expired';
+}
+export interface SupervisorItem {
+  kind: 'supervisor';
+  at: string;
+  action: 'whisper' | 'hangup' | 'transfer';
+  by: string;
+  status: 'done' | 'failed';
+  detail?: string;
+}
+export type TimelineItem = LineItem | ToolItem | DtmfItem | TransferItem | ErrorItem | OwnerItem | SupervisorItem | EndItem;
 
 export interface Timeline {
   call: CallRecord;

@@ -168,6 +168,7 @@ const TOOL_STATUS: Record<ToolItem['status'], string> = {
   unknown_tool: 'unknown tool',
 };
 
+const SUPERVISOR_ACTION: Record<string, string> = { whisper: 'whispered to the agent', hangup: 'hung up', transfer: 'transferred the call' };
 const TRANSFER_STATUS: Record<string, string> = { dialing: 'dialing', joined: 'joined', no_answer: 'no answer', busy: 'busy', failed: 'failed' };
 
 /** One item; drawn again only when it changes (addItem keeps the others as they are). */
@@ -233,6 +234,22 @@ function ItemBody({ item }: { item: TimelineItem }) {
       return (
         <p class="item-error-text">
           <span class="kind">Error</span> {item.message}
+        </p>
+      );
+    case 'owner':
+      return (
+        <p data-testid="owner-item">
+          <span class="kind">Taken over</span> by another replica{' '}
+          <span class="muted">· {item.cause === 'handover' ? 'handed over during a rollout' : 'its replica was lost'}</span>
+        </p>
+      );
+    case 'supervisor':
+      return (
+        <p data-testid="supervisor-item">
+          <span class="kind">Supervisor</span> {SUPERVISOR_ACTION[item.action] ?? item.action}{' '}
+          <span class={`badge supervisor-${item.status}`}>{item.status}</span>
+          <span class="muted"> · {item.by}</span>
+          {item.detail && <span class="muted"> · {item.detail}</span>}
         </p>
       );
     case 'end':

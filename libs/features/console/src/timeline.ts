@@ -11,7 +11,22 @@ export type TimelineItem =
   | { kind: 'dtmf'; at: Date; key: string; action?: string }
   | { kind: 'transfer'; at: Date; attempt: string; status: CallTransferEvent['status']; detail?: string }
   | { kind: 'error'; at: Date; message: string }
+  /** Another replica took the call over: handed over by a draining one, or after its own was lost (`expired`). */
+  | { kind: 'owner'; at: Date; cause: 'handover' | 'expired' }
+  | SupervisorItem
   | { kind: 'end'; at: Date; status: string; reason: string };
+
+/** A supervisor's action on the live call (whisper, hang up, transfer), as the call's owner carried it out. */
+export interface SupervisorItem {
+  kind: 'supervisor';
+  at: Date;
+  action: 'whisper' | 'hangup' | 'transfer';
+  /** Who asked (`admin token`, or the console session's name). */
+  by: string;
+  status: 'done' | 'failed';
+  /** The whispered instruction, or why it failed. */
+  detail?: string;
+}
 
 export interface LineItem {
   kind: 'line';

@@ -4,6 +4,8 @@ import {
   OnBridgeEvent,
   isKnownServerEventType,
   type CallAcceptedEvent,
+  type CallAdoptedEvent,
+  type CallDetachedEvent,
   type CallEndedEvent,
   type CallRejectedEvent,
   type RealtimeEventReceived,
@@ -18,6 +20,8 @@ import {
 export class BridgeMetricsListener {
   private readonly accepted;
   private readonly rejected;
+  private readonly takenOver;
+  private readonly letGo;
   private readonly ended;
   private readonly duration;
   private readonly reconnects;
@@ -33,6 +37,8 @@ export class BridgeMetricsListener {
 
   constructor(metrics: MetricsRegistry) {
     this.accepted = metrics.counter({ name: 'bridge_calls_accepted_total', help: 'Calls accepted, by agent profile.', labelNames: ['profile'] });
+    this.takenOver = metrics.counter({ name: 'bridge_calls_taken_over_total', help: 'Live calls this replica took over from another, by cause (handover: drained; expired: its replica was lost).', labelNames: ['cause'] });
+    this.letGo = metrics.counter({ name: 'bridge_calls_let_go_total', help: 'Live calls this replica let another take over, by reason (handover, lease_lost).', labelNames: ['reason'] });
     this.rejected = metrics.counter({ name: 'bridge_calls_rejected_total', help: 'Calls not answered, by reason (caller_gone, at_capacity …).', labelNames: ['reason'] });
     this.ended = metrics.counter({ name: 'bridge_calls_ended_total', help: 'Calls ended, by reason.', labelNames: ['reason'] });
     this.duration = metrics.histogram({
@@ -54,6 +60,16 @@ export class BridgeMetricsListener {
   @OnBridgeEvent('call.accepted')
   onAccepted({ profile }: CallAcceptedEvent): void {
     this.accepted.inc({ profile });
+  }
+
+  @OnBridgeEvent('call.adopted')
+  onAdopted({ cause }: CallAdoptedEvent): void {
+    this.takenOver.inc({ cause });
+  }
+
+  @OnBridgeEvent('call.detached')
+  onDetached({ reason }: CallDetachedEvent): void {
+    this.letGo.inc({ reason });
   }
 
   @OnBridgeEvent('call.rejected')

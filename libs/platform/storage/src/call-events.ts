@@ -1,5 +1,5 @@
 /** What the timeline keeps besides lines and tool runs. */
-export type CallEventKind = 'dtmf' | 'transfer' | 'error';
+export type CallEventKind = 'dtmf' | 'transfer' | 'error' | 'owner' | 'supervisor';
 
 /**
  * One timeline event of a call, as stored: once per `(callId, eventId)`. `data` is the kind's own fields (a key and

@@ -4,6 +4,8 @@ import { lineSummary, type CallSummary } from './feed-event.js';
 import {
   OnBridgeEvent,
   type CallAcceptedEvent,
+  type CallAdoptedEvent,
+  type CallDetachedEvent,
   type CallDtmfEvent,
   type CallEndedEvent,
   type CallRejectedEvent,
@@ -44,6 +46,21 @@ export class ConsoleFeedListener {
     const summary = summaryOf(acceptedRecord(event));
     this.live.set(event.callId, { summary, toolArguments: new Map() });
     this.feed.publish({ type: 'call', call: summary });
+  }
+
+  /** Taken over from another replica: this one now puts the call's story on the feed, from its last stored line. */
+  @OnBridgeEvent('call.adopted')
+  onAdopted(event: CallAdoptedEvent): void {
+    const last = event.priorLines.at(-1);
+    const summary = summaryOf(acceptedRecord(event));
+    this.live.set(event.callId, { summary: last ? { ...summary, lastLine: lineSummary(lineItem(last)) } : summary, toolArguments: new Map() });
+    this.timeline(event.callId, { kind: 'owner', at: new Date(this.clock.now()), cause: event.cause });
+  }
+
+  /** Handed over or taken over by another replica: that one reports the rest. */
+  @OnBridgeEvent('call.detached')
+  onDetached({ callId }: CallDetachedEvent): void {
+    this.live.delete(callId);
   }
 
   @OnBridgeEvent('call.rejected')

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { OnBridgeEvent, type CallDtmfEvent, type CallTransferEvent, type RealtimeEventReceived, type RealtimeServerEvent } from '#events';
+import { OnBridgeEvent, type CallAdoptedEvent, type CallDtmfEvent, type CallTransferEvent, type RealtimeEventReceived, type RealtimeServerEvent } from '#events';
 import { Clock } from '#resilience';
 import { CallEvents, OrderedRetryQueue, type CallEventRecord } from '#storage';
 
@@ -39,6 +39,12 @@ export class CallEventsWriter implements OnApplicationShutdown {
   @OnBridgeEvent('call.transfer')
   onTransfer({ callId, attempt, status, detail, at }: CallTransferEvent): void {
     this.queue.push({ callId, eventId: `transfer-${attempt}-${status}`, kind: 'transfer', at, data: { attempt, status, ...(detail !== undefined ? { detail } : {}) } });
+  }
+
+  /** Taken over from another replica: a mark on the timeline (lines said while nobody held the call are missing). */
+  @OnBridgeEvent('call.adopted')
+  onAdopted({ callId, cause }: CallAdoptedEvent): void {
+    this.queue.push({ callId, eventId: this.nextId('owner'), kind: 'owner', at: new Date(this.clock.now()), data: { cause } });
   }
 
   @OnBridgeEvent('realtime.event')

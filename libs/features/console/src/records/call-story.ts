@@ -45,6 +45,17 @@ function eventItem(event: CallEventRecord): TimelineItem[] {
     }
     case 'error':
       return [{ kind: 'error', at: event.at, message: text('message') ?? 'error' }];
+    case 'owner': {
+      const cause = text('cause');
+      return cause === 'handover' || cause === 'expired' ? [{ kind: 'owner', at: event.at, cause }] : [];
+    }
+    case 'supervisor': {
+      const action = text('action');
+      const status = text('status');
+      if ((action !== 'whisper' && action !== 'hangup' && action !== 'transfer') || (status !== 'done' && status !== 'failed')) return [];
+      const detail = text('detail');
+      return [{ kind: 'supervisor', at: event.at, action, by: text('by') ?? '', status, ...(detail !== undefined ? { detail } : {}) }];
+    }
     default:
       return [];
   }

@@ -49,6 +49,10 @@ function timelineColumns(item: TimelineItem): unknown[] {
       return [item.at, 'transfer', '', '', item.attempt, item.status, item.detail ?? ''];
     case 'error':
       return [item.at, 'error', '', '', item.message, '', ''];
+    case 'owner':
+      return [item.at, 'owner', '', '', item.cause, '', ''];
+    case 'supervisor':
+      return [item.at, 'supervisor', '', item.by, item.action, item.status, item.detail ?? ''];
     case 'end':
       return [item.at, 'end', '', '', item.reason, item.status, ''];
   }
@@ -75,6 +79,10 @@ export function timelineText(call: CallRecord, items: readonly TimelineItem[]): 
         return `[transfer ${item.status}${item.detail ? `: ${item.detail}` : ''}]`;
       case 'error':
         return `[error: ${item.message}]`;
+      case 'owner':
+        return `[taken over by another replica: ${item.cause === 'handover' ? 'handed over' : 'its replica was lost'}]`;
+      case 'supervisor':
+        return `[supervisor ${item.by}: ${item.action} ${item.status}${item.detail ? `: ${item.detail}` : ''}]`;
       case 'end':
         return `[ended: ${item.reason}]`;
     }
